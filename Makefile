@@ -1,0 +1,66 @@
+# regcount: counts the reads of a coordinate-sorted BAM per reference sequence.
+#
+#   make            build resources/usr/bin/regcount (and bundle its libraries)
+#   make run        run the applet end to end under the local platform emulator
+#   make test       run every test; ends with "N passed, N failed"
+#   make clean      remove build products
+#   make deps       install the Debian packages that are missing
+#
+# dx build calls `make -C <applet dir> -jN`; every path here is relative to
+# this directory, which make -C has made the working directory.
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -pthread
+VERSION  := $(shell sed -n 's/.*"version": *"\([0-9][^"]*\)".*/\1/p' dxapp.json | head -1)
+CPPFLAGS += -D_GNU_SOURCE -DREGCOUNT_VERSION='"$(VERSION)"'
+LIBS      = -lhts -lcurl -ljansson -lpthread
+# The bundled libraries sit in resources/usr/lib/regcount, unpacked at / on
+# the worker. DT_RPATH (not RUNPATH) so that it also serves the libraries'
+# own dependencies (libhts needs libcurl-gnutls, and so on).
+RPATH     = -Wl,-rpath,'$$ORIGIN/../lib/regcount' -Wl,--disable-new-dtags
+
+BIN      = resources/usr/bin/regcount
+LIBDIR   = resources/usr/lib/regcount
+OBJDIR   = build
+SRCS     = $(wildcard src/*.c)
+OBJS     = $(SRCS:src/%.c=$(OBJDIR)/%.o)
+TBIN     = test/bin
+
+.PHONY: all clean deps test run bench fuzz stress test-bins testdata
+all: $(BIN) $(LIBDIR)/.bundled
+
+$(OBJDIR)/%.o: src/%.c | $(OBJDIR)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(OBJDIR):
+	mkdir -p $@
+
+$(BIN): $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(RPATH) -o $@ $(OBJS) $(LIBS)
+
+$(LIBDIR)/.bundled: $(BIN) src/bundle-libs.sh
+	sh src/bundle-libs.sh $(BIN) $(LIBDIR)
+	touch $@
+
+-include $(OBJS:.o=.d)
+
+# ---- test programs -------------------------------------------------------
+$(TBIN):
+	mkdir -p $@
+
+$(TBIN)/%: test/%.c | $(TBIN)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lhts
+
+test-bins: $(TBIN)/gen_bam
+
+deps:
+	sh test/deps.sh build run test
+
+test:
+	sh test/deps.sh build run test
+	$(MAKE) all test-bins
+	test/run.sh
+
+clean:
+	rm -rf $(OBJDIR) $(BIN) resources/usr/lib $(TBIN) test/data test/out

@@ -1,0 +1,126 @@
+/* bamfile.c -- open and check a BAM and its index; see bamfile.h. */
+#include "bamfile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <htslib/bgzf.h>
+
+#include "error.h"
+
+static int check_regular_file(const char *path, const char *what, int64_t *size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return rc_fail_errno(RC_EINPUT, "cannot open %s %s", what, path);
+    if (!S_ISREG(st.st_mode))
+        return rc_fail(RC_EINPUT, "%s %s is not a regular file", what, path);
+    if (access(path, R_OK) != 0)
+        return rc_fail_errno(RC_EINPUT, "cannot read %s %s", what, path);
+    if (size)
+        *size = st.st_size;
+    return 0;
+}
+
+int bam_check_format(htsFile *fp, const char *path)
+{
+    const htsFormat *fmt = hts_get_format(fp);
+    if (fmt->format != bam) {
+        char *desc = hts_format_description(fmt);
+        rc_fail(RC_EINPUT, "%s is not a BAM file (it looks like %s)", path,
+                desc ? desc : "something else");
+        free(desc);
+        return RC_EINPUT;
+    }
+    if (fmt->compression != bgzf)
+        return rc_fail(RC_EINPUT, "%s is not BGZF-compressed BAM", path);
+    switch (hts_check_EOF(fp)) {
+    case 0:
+        return rc_fail(RC_EINPUT, "%s is truncated: the BGZF end-of-file marker is missing", path);
+    case -1:
+        return rc_fail_errno(RC_EINPUT, "cannot check the end of %s", path);
+    default: /* 1: present; 2, 3: cannot be checked (a stream) */
+        return 0;
+    }
+}
+
+int bam_load_index(bam_input_t *in, htsFile *fp, const char *index_path)
+{
+    if (check_regular_file(index_path, "index", NULL) != 0)
+        return RC_EINPUT;
+    in->idx = sam_index_load2(fp, in->path, index_path);
+    if (!in->idx)
+        return rc_fail(RC_EINPUT, "%s is not a BAM index (BAI or CSI) that can be read", index_path);
+    in->index_path = index_path;
+    int nseq = hts_idx_nseq(in->idx), nref = sam_hdr_nref(in->hdr);
+    if (nseq != nref)
+        return rc_fail(RC_EINPUT,
+                       "index %s does not belong to %s: it has %d reference sequences, the header %d",
+                       index_path, in->path, nseq, nref);
+    return 0;
+}
+
+/* An index next to the BAM under one of the names samtools uses, as a
+ * string the caller frees; NULL if there is none. */
+static char *find_index_file(const char *path)
+{
+    static const char *suffix[] = {".bai", ".csi"};
+    size_t n = strlen(path);
+    int stem = n > 4 && strcmp(path + n - 4, ".bam") == 0 ? (int)(n - 4) : -1;
+    char *found = malloc(n + 8);
+    for (int i = 0; found && i < 2; i++) {
+        sprintf(found, "%s%s", path, suffix[i]);
+        if (access(found, R_OK) == 0)
+            return found;
+        if (stem < 0)
+            continue;
+        sprintf(found, "%.*s%s", stem, path, suffix[i]);
+        if (access(found, R_OK) == 0)
+            return found;
+    }
+    free(found);
+    return NULL;
+}
+
+int bam_input_open(bam_input_t *in, const char *path, const char *index_path, int find_index)
+{
+    memset(in, 0, sizeof *in);
+    in->path = path;
+    if (check_regular_file(path, "BAM", &in->size) != 0)
+        return RC_EINPUT;
+    if (in->size == 0)
+        return rc_fail(RC_EINPUT, "%s is empty, not a BAM file", path);
+    htsFile *fp = hts_open(path, "rb");
+    if (!fp)
+        return rc_fail_errno(RC_EINPUT, "cannot open BAM %s", path);
+    int rc = bam_check_format(fp, path);
+    if (rc == 0 && !(in->hdr = sam_hdr_read(fp)))
+        rc = rc_fail(RC_EINPUT, "cannot read the header of %s: truncated or corrupt BAM", path);
+    if (rc == 0) {
+        in->data_voff = bgzf_tell(fp->fp.bgzf);
+        if (!index_path && find_index)
+            index_path = in->found_index = find_index_file(path);
+        if (index_path)
+            rc = bam_load_index(in, fp, index_path);
+    }
+    hts_close(fp);
+    if (rc != 0)
+        bam_input_close(in);
+    return rc;
+}
+
+void bam_input_close(bam_input_t *in)
+{
+    if (in->idx)
+        hts_idx_destroy(in->idx);
+    if (in->hdr)
+        sam_hdr_destroy(in->hdr);
+    free(in->found_index);
+    in->idx = NULL;
+    in->hdr = NULL;
+    in->found_index = NULL;
+}

@@ -1,0 +1,40 @@
+/* bamfile.h -- a BAM file and its index, opened and checked before any
+ * counting starts, so that bad input fails at once with a clear message.
+ */
+#ifndef RC_BAMFILE_H
+#define RC_BAMFILE_H
+
+#include <stdint.h>
+#include <htslib/sam.h>
+
+typedef struct {
+    const char *path;       /* the BAM, as given */
+    const char *index_path; /* the index, as given or found; NULL if none */
+    sam_hdr_t *hdr;
+    hts_idx_t *idx;         /* NULL when there is no index */
+    int64_t size;           /* bytes */
+    uint64_t data_voff;     /* virtual offset of the first record */
+    char *found_index;      /* owned copy of index_path when it was found */
+} bam_input_t;
+
+/* Open and check a BAM: it must be readable, BGZF-compressed BAM (not SAM,
+ * CRAM or plain gzip), end with the BGZF end-of-file marker, and have a
+ * readable header. With index_path, load that index; without it and with
+ * find_index set, use BAM.bai or BAM.csi if one exists. The index must have
+ * as many reference sequences as the header.
+ *
+ * Returns 0, or RC_EINPUT with a message naming the file and the problem. */
+int bam_input_open(bam_input_t *in, const char *path, const char *index_path, int find_index);
+
+void bam_input_close(bam_input_t *in);
+
+/* Check the BAM part of bam_input_open on an open htsFile: its format and
+ * the end-of-file marker (where the file can be checked). Returns 0 or
+ * RC_EINPUT. */
+int bam_check_format(htsFile *fp, const char *path);
+
+/* Load the index at index_path for the BAM open as fp and check that it fits
+ * the header. Returns 0 or RC_EINPUT. */
+int bam_load_index(bam_input_t *in, htsFile *fp, const char *index_path);
+
+#endif

@@ -1,0 +1,51 @@
+/* error.h -- one place for the message of the error being reported.
+ *
+ * Functions return 0 on success or a negative error kind; the function that
+ * detects a problem records the message here once, with the file or request
+ * at fault, and every caller above it just passes the code up. The top level
+ * (the command line or the job) reports rc_message() in its own way.
+ *
+ * The message belongs to the process (a forked worker has its own copy),
+ * which is the only global state the program keeps.
+ */
+#ifndef RC_ERROR_H
+#define RC_ERROR_H
+
+#include <stddef.h>
+
+/* Error kinds, as returned by functions. */
+enum {
+    RC_OK = 0,
+    RC_EINPUT = -1,    /* the user's input is at fault (AppError) */
+    RC_EINTERNAL = -2, /* our fault or the platform's (AppInternalError) */
+};
+
+/* Exit statuses the program and its workers use. */
+enum {
+    EXIT_OK = 0,
+    EXIT_INPUT = 3,    /* bad input: the message says what to fix */
+    EXIT_INTERNAL = 4, /* everything else */
+    EXIT_USAGE = 1,    /* bad command line */
+};
+
+/* Record a message for an error of the given kind and return the kind.
+ * A later call replaces an earlier message. */
+int rc_fail(int kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* As rc_fail, with ": <strerror(errno)>" appended. */
+int rc_fail_errno(int kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prefix the recorded message with more context ("<context>: <message>")
+ * and return the recorded kind. Use it where a caller knows which file or
+ * part the failure belongs to and the callee did not. */
+int rc_context(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The recorded message ("" if none) and kind (RC_OK if none). */
+const char *rc_message(void);
+int rc_kind(void);
+void rc_clear(void);
+
+/* The exit status for an error kind. */
+int rc_exit_status(int kind);
+
+#endif

@@ -1,0 +1,50 @@
+/* scan.h -- count a BAM's reads per reference sequence by reading every
+ * record, in parallel when there is an index.
+ *
+ * With an index the file is planned into parts of equal compressed size
+ * (plan.h), one forked worker counts each part (pool.h, count.h), and the
+ * parent adds the parts up and checks the sum against the index: every
+ * reference sequence must hold as many records as the index says, and the
+ * parts must follow each other in coordinate order. Without an index one
+ * sequential pass with multi-threaded BGZF decompression counts the file.
+ */
+#ifndef RC_SCAN_H
+#define RC_SCAN_H
+
+#include <htslib/bgzf.h>
+
+#include "bamfile.h"
+#include "count.h"
+#include "plan.h"
+
+/* Where the workers read the BAM's bytes from: the local file by default,
+ * or something else that can deliver a byte range (a download URL). */
+typedef struct scan_source {
+    /* Open a BGZF stream whose next record starts at virtual offset beg and
+     * which holds at least the bytes up to end (PLAN_EOF: the end of the
+     * file). *base is the file offset of the stream's first byte: block
+     * addresses the BGZF reports are relative to it. Returns 0 or an error
+     * kind. Runs in the worker. */
+    int (*open)(const struct scan_source *src, uint64_t beg, uint64_t end, BGZF **fp,
+                int64_t *base);
+    /* Close what open opened; returns 0 or an error kind (a transfer that
+     * failed after the data was read, for instance). */
+    int (*close)(const struct scan_source *src, BGZF *fp);
+    const char *name; /* for messages: the file name */
+    void *arg;
+} scan_source_t;
+
+/* Reading the local file at path. */
+scan_source_t scan_local_source(const char *path);
+
+typedef struct {
+    int workers;                 /* processes (with an index) or threads */
+    double timeout;              /* seconds for all workers; 0 for none */
+    const scan_source_t *source; /* NULL: the local file in->path */
+} scan_opts_t;
+
+/* Count in's records into total (initialised here; tally_free it).
+ * Returns 0 or an error kind with the message recorded. */
+int scan_bam(const bam_input_t *in, const scan_opts_t *opts, tally_t *total);
+
+#endif
