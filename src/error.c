@@ -68,6 +68,12 @@ int rc_context(const char *fmt, ...)
     return last_error.kind;
 }
 
+int rc_rekind(int kind)
+{
+    last_error.kind = kind;
+    return kind;
+}
+
 const char *rc_message(void) { return last_error.message; }
 int rc_kind(void) { return last_error.kind; }
 

@@ -40,6 +40,10 @@ int rc_fail_errno(int kind, const char *fmt, ...) __attribute__((format(printf, 
  * part the failure belongs to and the callee did not. */
 int rc_context(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Change the kind of the recorded error (the message stays); returns it.
+ * For a caller that knows better whose fault it is. */
+int rc_rekind(int kind);
+
 /* The recorded message ("" if none) and kind (RC_OK if none). */
 const char *rc_message(void);
 int rc_kind(void);

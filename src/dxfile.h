@@ -1,0 +1,88 @@
+/* dxfile.h -- DNAnexus files: describe, download (whole or a byte range),
+ * upload. Follows ../shared/reference/dnanexus-platform.md sections 2.6-2.9.
+ *
+ * Downloads ask /file-xxxx/download for a URL (always with a project hint)
+ * and GET it with exactly the headers that came back, with Range requests.
+ * A dropped connection resumes from the last byte received; a 403 from
+ * storage (an expired URL) fetches a new URL and goes on; 5xx and 429 are
+ * retried. Whole-file downloads check every part's size and md5 and fetch a
+ * part again when its md5 does not match (3 tries).
+ *
+ * Uploads create the file in the job's workspace with a nonce, send each
+ * part with a fresh /upload URL per attempt and exactly the returned
+ * headers, check that every part is complete, close the file and wait until
+ * it is closed.
+ */
+#ifndef RC_DXFILE_H
+#define RC_DXFILE_H
+
+#include <stdint.h>
+#include <curl/curl.h>
+
+#include "dxapi.h"
+
+typedef struct {
+    int64_t size;
+    char md5[33]; /* lowercase hex, "" when the platform gave none */
+} dx_part_t;
+
+typedef struct {
+    char id[64];
+    char project[64]; /* the project hint for /download ("" if none known) */
+    char *name;       /* as on the platform: untrusted, never a path */
+    int64_t size;
+    char state[16];
+    int n_parts;
+    dx_part_t *parts;
+} dx_file_t;
+
+/* Describe file id (with parts). project may be NULL or a project or
+ * container id that holds the file. On a 404 the kind is RC_EINPUT: an
+ * input that names a file that does not exist is the user's problem. */
+int dx_file_describe(dx_env_t *env, const char *id, const char *project, dx_file_t *f);
+void dx_file_free(dx_file_t *f);
+
+/* A download URL and the headers to send with it. */
+typedef struct {
+    char *url;
+    struct curl_slist *headers;
+    double expires; /* seconds since the epoch; 0 if not given */
+} dx_url_t;
+
+void dx_url_free(dx_url_t *u);
+
+/* Get a download URL for f, trying f->project, then the job's workspace,
+ * then its project context as the project hint. */
+int dx_file_download_url(dx_env_t *env, const dx_file_t *f, dx_url_t *u);
+
+/* Receives the bytes of a fetch in order, each byte once; returns 0 to go
+ * on, or non-zero to stop the fetch with that code (message recorded). */
+typedef int (*dx_sink_fn)(void *arg, const char *data, size_t len);
+
+/* A reader of one file: keeps its download URL across fetches. */
+typedef struct {
+    dx_env_t *env;
+    const dx_file_t *file;
+    dx_url_t url;
+    uint64_t bytes_fetched; /* all bytes received, including refetches */
+    int requests;           /* GET requests made */
+} dx_reader_t;
+
+void dx_reader_init(dx_reader_t *r, dx_env_t *env, const dx_file_t *f);
+void dx_reader_free(dx_reader_t *r);
+
+/* Fetch bytes [beg, end) of the file into sink. Returns 0, the sink's code,
+ * or RC_EINTERNAL when storage could not deliver within the retry rules. */
+int dx_fetch(dx_reader_t *r, int64_t beg, int64_t end, dx_sink_fn sink, void *arg);
+
+/* Download f to path, checking every part's size and md5. Returns 0 or
+ * RC_EINTERNAL (naming the file and part). */
+int dx_file_download(dx_env_t *env, const dx_file_t *f, const char *path);
+
+/* Upload len bytes of data as a new file called name in the job's
+ * workspace; wait until it is closed and put its id in id[64]. media is a
+ * MIME type or NULL. Returns 0 or RC_EINTERNAL. */
+int dx_file_upload(dx_env_t *env, const char *name, const char *media, const char *data,
+                   size_t len, char id[64]);
+
+#endif

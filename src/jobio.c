@@ -1,0 +1,229 @@
+/* jobio.c -- job_input.json, job_output.json, job_error.json; see jobio.h. */
+#include "jobio.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+
+#define RESERVE_NAME ".job_error_reserved_space"
+#define RESERVE_SIZE 65536
+#define MAX_ERROR_MESSAGE 8192
+
+static char *home_path(const char *home, const char *name)
+{
+    char *p = NULL;
+    return asprintf(&p, "%s/%s", home, name) < 0 ? NULL : p;
+}
+
+int job_input_load(const char *home, json_t **input)
+{
+    char *path = home_path(home, "job_input.json");
+    if (!path)
+        return rc_fail(RC_EINTERNAL, "out of memory");
+    json_error_t err;
+    *input = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    free(path);
+    if (!*input)
+        return rc_fail(RC_EINPUT, "job_input.json cannot be read: %s (line %d, column %d)",
+                       err.text, err.line, err.column);
+    if (!json_is_object(*input)) {
+        json_decref(*input);
+        *input = NULL;
+        return rc_fail(RC_EINPUT, "job_input.json is not a JSON object");
+    }
+    return 0;
+}
+
+static int valid_id(const char *id, const char *klass)
+{
+    size_t n = strlen(klass);
+    if (!id || strncmp(id, klass, n) != 0 || id[n] != '-' || strlen(id + n + 1) != 24)
+        return 0;
+    for (const char *p = id + n + 1; *p; p++)
+        if (!isalnum((unsigned char)*p))
+            return 0;
+    return 1;
+}
+
+int job_input_link(json_t *input, const char *name, int required, dx_link_t *link, int *present)
+{
+    memset(link, 0, sizeof *link);
+    json_t *v = json_object_get(input, name);
+    if (present)
+        *present = v != NULL;
+    if (!v)
+        return required ? rc_fail(RC_EINPUT, "input %s is missing", name) : 0;
+    json_t *l = json_object_get(v, "$dnanexus_link");
+    const char *id = json_string_value(l), *project = NULL;
+    if (json_is_object(l)) {
+        id = json_string_value(json_object_get(l, "id"));
+        project = json_string_value(json_object_get(l, "project"));
+        if (project && !valid_id(project, "project") && !valid_id(project, "container"))
+            return rc_fail(RC_EINPUT, "input %s: '%.80s' is not a project id", name, project);
+    }
+    if (!valid_id(id, "file"))
+        return rc_fail(RC_EINPUT,
+                       "input %s must be a file link such as {\"$dnanexus_link\": \"file-...\"}",
+                       name);
+    snprintf(link->id, sizeof link->id, "%s", id);
+    snprintf(link->project, sizeof link->project, "%s", project ? project : "");
+    return 0;
+}
+
+int job_input_int(json_t *input, const char *name, long long def, long long min, long long max,
+                  long long *value)
+{
+    json_t *v = json_object_get(input, name);
+    *value = def;
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+        return rc_fail(RC_EINPUT, "input %s must be an int from %lld to %lld", name, min, max);
+    *value = json_integer_value(v);
+    return 0;
+}
+
+int job_input_string(json_t *input, const char *name, const char *def,
+                     const char *const *choices, const char **value)
+{
+    json_t *v = json_object_get(input, name);
+    *value = def;
+    if (!v)
+        return 0;
+    if (!json_is_string(v))
+        return rc_fail(RC_EINPUT, "input %s must be a string", name);
+    *value = json_string_value(v);
+    for (int i = 0; choices && choices[i]; i++)
+        if (strcmp(choices[i], *value) == 0)
+            return 0;
+    return choices ? rc_fail(RC_EINPUT, "input %s: '%.80s' is not one of the choices", name, *value)
+                   : 0;
+}
+
+void job_reserve_error_space(const char *home)
+{
+    char *path = home_path(home, RESERVE_NAME);
+    int fd = path ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600) : -1;
+    if (fd >= 0) {
+        static const char block[4096];
+        for (int i = 0; i < RESERVE_SIZE / 4096; i++)
+            if (write(fd, block, sizeof block) != sizeof block)
+                break;
+        close(fd);
+    }
+    free(path);
+}
+
+/* Write text to home/name through a temporary file and rename. */
+static int write_atomically(const char *home, const char *name, const char *text)
+{
+    char *path = home_path(home, name), *tmp = NULL;
+    if (!path || asprintf(&tmp, "%s.tmp", path) < 0) {
+        free(path);
+        return rc_fail(RC_EINTERNAL, "out of memory");
+    }
+    int rc = 0, fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    size_t len = strlen(text);
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0)
+        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", name);
+    if (fd >= 0 && close(fd) != 0 && rc == 0)
+        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", name);
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", name);
+    if (rc != 0)
+        unlink(tmp);
+    free(tmp);
+    free(path);
+    return rc;
+}
+
+int job_write_output(const char *home, json_t *output)
+{
+    char *text = json_dumps(output, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (!text)
+        return rc_fail(RC_EINTERNAL, "cannot encode job_output.json");
+    int rc = write_atomically(home, "job_output.json", text);
+    free(text);
+    return rc;
+}
+
+/* Replace every occurrence of secret in s (in place) with "[token]". */
+static void scrub(char *s, const char *secret)
+{
+    size_t n = secret ? strlen(secret) : 0;
+    if (n < 4)
+        return;
+    for (char *p; (p = strstr(s, secret));) {
+        memcpy(p, "[token]", 7);
+        memmove(p + 7, p + n, strlen(p + n) + 1);
+    }
+}
+
+static const char *job_token(json_t **ctx)
+{
+    const char *v = getenv("DX_SECURITY_CONTEXT");
+    *ctx = v ? json_loads(v, 0, NULL) : NULL;
+    return json_string_value(json_object_get(*ctx, "auth_token"));
+}
+
+/* Keep valid UTF-8 sequences; other bytes and control characters become '?'. */
+static void make_utf8(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        int ok = n > 0;
+        for (int i = 1; ok && i < n; i++)
+            ok = (p[i] & 0xC0) == 0x80;
+        if (!ok || (n == 1 && *p < 0x20 && *p != '\t')) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
+int job_write_error(const char *home, int kind, const char *message)
+{
+    char *path = home_path(home, RESERVE_NAME);
+    if (path)
+        unlink(path);
+    free(path);
+    if ((path = home_path(home, "job_output.json")))
+        unlink(path);
+    free(path);
+    char text[MAX_ERROR_MESSAGE + 8];
+    snprintf(text, sizeof text, "%s", message && *message ? message : "unknown error");
+    json_t *ctx;
+    scrub(text, job_token(&ctx));
+    json_decref(ctx);
+    make_utf8(text);
+    json_t *j = json_pack("{s:{s:s,s:s}}", "error", "type",
+                          kind == RC_EINPUT ? "AppError" : "AppInternalError", "message", text);
+    char *out = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+    int rc = out ? write_atomically(home, "job_error.json", out) : -1;
+    free(out);
+    json_decref(j);
+    return rc ? -1 : 0;
+}
+
+void job_safe_name(const char *name, char *out, size_t size)
+{
+    size_t n = 0, max = size - 1 < 200 ? size - 1 : 200;
+    for (const char *p = name; *p && n < max; p++) {
+        int ok = isalnum((unsigned char)*p) || strchr("._+-", *p);
+        if (ok && !(n == 0 && *p == '.'))
+            out[n++] = *p;
+        else if (n == 0 || out[n - 1] != '_')
+            out[n++] = '_';
+    }
+    if (n == 0)
+        out[n++] = '_';
+    out[n] = '\0';
+}
