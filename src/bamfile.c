@@ -86,6 +86,22 @@ static char *find_index_file(const char *path)
     return NULL;
 }
 
+/* Counting with an index needs a coordinate-sorted BAM; a header that says
+ * otherwise is believed at once (the workers check the records too). */
+static int check_sort_order(const bam_input_t *in)
+{
+    kstring_t so = {0};
+    int rc = 0;
+    if (sam_hdr_find_tag_hd(in->hdr, "SO", &so) == 0 &&
+        (strcmp(so.s, "queryname") == 0 || strcmp(so.s, "unsorted") == 0))
+        rc = rc_fail(RC_EINPUT, "%s is not sorted by coordinate (its header says SO:%s)", in->path,
+                     so.s);
+    free(so.s);
+    return rc;
+}
+
+static int open_checked(bam_input_t *in, const char *path, const char *index_path, int find_index);
+
 int bam_input_open(bam_input_t *in, const char *path, const char *index_path, int find_index)
 {
     memset(in, 0, sizeof *in);
@@ -94,7 +110,21 @@ int bam_input_open(bam_input_t *in, const char *path, const char *index_path, in
         return RC_EINPUT;
     if (in->size == 0)
         return rc_fail(RC_EINPUT, "%s is empty, not a BAM file", path);
+    /* Our messages say what htslib's would; keep stderr to one line. */
+    enum htsLogLevel level = hts_get_log_level();
+    hts_set_log_level(HTS_LOG_OFF);
+    int rc = open_checked(in, path, index_path, find_index);
+    hts_set_log_level(level);
+    if (rc != 0)
+        bam_input_close(in);
+    return rc;
+}
+
+static int open_checked(bam_input_t *in, const char *path, const char *index_path, int find_index)
+{
     htsFile *fp = hts_open(path, "rb");
+    if (!fp && errno == ENOEXEC)
+        return rc_fail(RC_EINPUT, "%s is not a BAM file (its format is not recognised)", path);
     if (!fp)
         return rc_fail_errno(RC_EINPUT, "cannot open BAM %s", path);
     int rc = bam_check_format(fp, path);
@@ -107,9 +137,9 @@ int bam_input_open(bam_input_t *in, const char *path, const char *index_path, in
         if (index_path)
             rc = bam_load_index(in, fp, index_path);
     }
+    if (rc == 0 && in->idx)
+        rc = check_sort_order(in);
     hts_close(fp);
-    if (rc != 0)
-        bam_input_close(in);
     return rc;
 }
 

@@ -82,6 +82,16 @@ static int check_record(const count_opts_t *o, const bam1_t *b, const tally_t *t
     return 0;
 }
 
+/* The first record of a part could not be read where the index says one
+ * starts: say what most likely happened. */
+static int misplaced_start(const count_opts_t *o, uint64_t voff)
+{
+    return rc_fail(RC_EINPUT,
+                   "%s: no record can be read at byte %lld, where the index says one starts: the "
+                   "index does not belong to this BAM, or the BAM is not sorted (or is corrupt there)",
+                   o->path, o->addr_base + (long long)(voff >> 16));
+}
+
 int count_records(BGZF *fp, const count_opts_t *o, tally_t *t)
 {
     bam1_t *b = bam_init1();
@@ -93,7 +103,8 @@ int count_records(BGZF *fp, const count_opts_t *o, tally_t *t)
         int r = bam_read1(fp, b);
         if (r < 0) {
             if (r != -1 || o->end != PLAN_EOF)
-                rc = read_error(o, r, voff);
+                rc = t->n_records == 0 && o->start_from_index ? misplaced_start(o, voff)
+                                                               : read_error(o, r, voff);
             break;
         }
         if ((rc = check_record(o, b, t, voff)) != 0)
@@ -118,7 +129,7 @@ int count_records(BGZF *fp, const count_opts_t *o, tally_t *t)
     if (rc == 0 && o->end != PLAN_EOF && voff != o->end)
         rc = rc_fail(RC_EINPUT,
                      "%s: a record crosses the split point at byte %lld: the index does not "
-                     "belong to this file",
+                     "belong to this BAM, or the BAM is not sorted",
                      o->path, o->addr_base + (long long)(o->end >> 16));
     bam_destroy1(b);
     return rc;

@@ -45,6 +45,7 @@ typedef struct {
                               stream that starts inside the file) */
     uint64_t end;          /* stop at this virtual offset, or PLAN_EOF */
     int check_sorted;      /* fail on a record out of coordinate order */
+    int start_from_index;  /* the start offset came from the index */
     count_progress_fn progress;
     void *progress_arg;
 } count_opts_t;

@@ -20,8 +20,8 @@ static void usage(FILE *out)
             "\n"
             "Commands:\n"
             "  count   count reads per reference sequence of a local BAM (see regcount count --help)\n"
-            "  job     run a DNAnexus job entry point: main, count_part or gather\n"
-            "          (see regcount job --help)\n"
+            "  plan    show how count would split a BAM into parts (see regcount plan --help)\n"
+            "  job     run a DNAnexus job entry point (see regcount job --help)\n"
             "\n"
             "Options:\n"
             "  -h, --help     this help\n"
@@ -46,6 +46,8 @@ int main(int argc, char **argv)
         return main_count(argc - 1, argv + 1);
     if (strcmp(cmd, "job") == 0)
         return main_job(argc - 1, argv + 1);
+    if (strcmp(cmd, "plan") == 0)
+        return main_plan(argc - 1, argv + 1);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
         usage(stdout);
         return EXIT_OK;

@@ -92,7 +92,7 @@ static void test_fault(int index)
     if (strcmp(action, "kill") == 0)
         raise(SIGKILL);
     if (strcmp(action, "exit") == 0) {
-        fprintf(stderr, "regcount: worker %d: injected failure (REGCOUNT_TEST_FAULT)\n", index);
+        fprintf(stderr, "regcount: worker %d: injected failure (REGCOUNT_TEST_FAULT)\n", index + 1);
         _exit(EXIT_INTERNAL);
     }
     if (strcmp(action, "hang") == 0)

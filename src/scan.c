@@ -122,6 +122,7 @@ static int count_part(int index, void *arg, int out_fd)
                       .addr_base = base,
                       .end = p->end == PLAN_EOF ? PLAN_EOF : p->end - rel,
                       .check_sorted = 1,
+                      .start_from_index = index > 0,
                       .progress = send_progress,
                       .progress_arg = c};
     tally_t t;

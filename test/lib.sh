@@ -40,11 +40,16 @@ assert_absent() {
 # samtools_counts BAM: the reference count file, built from one
 # `samtools view -c BAM '{name}'` per @SQ line, in header order.
 samtools_counts() {
-    local bam=$1 total=0 name n
-    while IFS= read -r name; do
-        n=$(samtools view -c "$bam" "{$name}") || return 1
-        printf 'Region %s: %s\n' "$name" "$n"
-        total=$((total + n))
-    done < <(samtools view -H "$bam" | awk -F'\t' '$1=="@SQ"{for(i=2;i<=NF;i++) if($i~/^SN:/){print substr($i,4)}}')
-    printf 'Total reads: %s\n' "$total"
+    python3 "$ROOT/test/samtools_counts.py" "$@"
+}
+
+# expected_counts PROFILE: the samtools reference count file for
+# test/data/PROFILE.bam, computed once per checkout (test/data is not
+# committed) with one `samtools view -c` per @SQ name.
+expected_counts() {
+    local bam=$DATA/$1.bam exp=$DATA/$1.expected
+    if [ ! -s "$exp" ]; then
+        samtools_counts "$bam" > "$exp.tmp" && mv "$exp.tmp" "$exp"
+    fi
+    echo "$exp"
 }
