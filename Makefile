@@ -57,6 +57,13 @@ test-bins: $(TBIN)/gen_bam
 deps:
 	sh test/deps.sh build run test
 
+# make run [BAM=x.bam [BAI=x.bam.bai]] [SUBJOBS=N] [INPUT=job_input.json EMU=dir]
+run:
+	sh test/deps.sh build run
+	$(MAKE) all $(TBIN)/gen_bam
+	test/run-local.sh $(if $(BAM),--bam $(BAM)) $(if $(BAI),--bai $(BAI)) \
+	    $(if $(SUBJOBS),--subjobs $(SUBJOBS)) $(if $(INPUT),--input $(INPUT)) $(if $(EMU),--emu $(EMU))
+
 test:
 	sh test/deps.sh build run test
 	$(MAKE) all test-bins

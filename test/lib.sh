@@ -53,3 +53,69 @@ expected_counts() {
     fi
     echo "$exp"
 }
+
+# ---- the platform emulator ------------------------------------------------
+
+EMU="python3 $ROOT/test/emulator/dxemu.py"
+
+# emu_init [init options]: a fresh emulator state in $OUT/emu, and an
+# applet directory $OUT/applet that is the real applet except that its
+# entry script also records each job's DX_SECURITY_CONTEXT in $OUT/tokens,
+# so that the tests can search everything a job wrote for its token, and
+# exports JOB_ENV (e.g. "REGCOUNT_CLOSE_WAIT=3") into the job.
+emu_init() {
+    rm -rf "$OUT/emu" "$OUT/applet"
+    $EMU init "$OUT/emu" "$@" > /dev/null
+    mkdir -p "$OUT/applet/src"
+    ln -s "$ROOT/dxapp.json" "$OUT/applet/dxapp.json"
+    ln -s "$ROOT/resources" "$OUT/applet/resources"
+    cat > "$OUT/applet/src/regcount.sh" <<WRAP
+. "$ROOT/src/regcount.sh"
+printf '%s\n' "\$DX_SECURITY_CONTEXT" >> "$OUT/tokens"
+${JOB_ENV:+export $JOB_ENV}
+WRAP
+}
+
+emu_upload() { $EMU upload "$OUT/emu" "$@"; }
+
+# run_job DXEMU_RUN_ARGS...: run the applet's main; sets JOB (its id),
+# JOB_HOME, JOB_STATUS (dxemu's exit status) and JOB_JSON (its describe).
+run_job() {
+    JOB_JSON=$OUT/job.json
+    $EMU run "$OUT/emu" "$OUT/applet" "$@" > "$JOB_JSON" 2> "$OUT/job.log"
+    JOB_STATUS=$?
+    JOB=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$JOB_JSON" 2>/dev/null)
+    JOB_HOME=$OUT/emu/jobs/$JOB/home
+}
+
+# json_get FILE EXPR: a value from a JSON file (python expression on j).
+json_get() {
+    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# assert_no_token NAME: no token recorded in $OUT/tokens appears in any
+# file a job wrote, in the job logs, or in the emulator's request log.
+assert_no_token() {
+    local t found=""
+    while IFS= read -r t; do
+        t=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["auth_token"])' "$t")
+        if grep -rlF -- "$t" "$OUT/emu" "$OUT/job.log" "$OUT/job.json" 2>/dev/null | grep -q .; then
+            found="$found $(grep -rlF -- "$t" "$OUT/emu" "$OUT/job.log" "$OUT/job.json" | head -3 | tr '\n' ' ')"
+        fi
+    done < "$OUT/tokens"
+    if [ -s "$OUT/tokens" ] && [ -z "$found" ]; then pass "$1"
+    elif [ -z "$found" ]; then fail "$1" "no token was recorded"
+    else fail "$1" "token found in$found"; fi
+}
+
+# uploaded_count_file: the bytes of the count file the job's output links.
+uploaded_count_file() {
+    $EMU cat "$OUT/emu" "$(json_get "$JOB_JSON" 'j["output"]["count_file"]["$dnanexus_link"]')"
+}
+
+# log_query EXPR: evaluate a python expression over L, the emulator's
+# request log (a list of dicts), and print the result.
+log_query() {
+    python3 -c 'import json,sys; L=[json.loads(x) for x in open(sys.argv[1])]; print(eval(sys.argv[2]))' \
+        "$OUT/emu/requests.jsonl" "$1"
+}

@@ -1,0 +1,46 @@
+#!/bin/bash
+# regcount as a platform job, end to end through the emulator: the count
+# file it uploads equals samtools' counts and `regcount count`; the output
+# has the right shape; the token appears nowhere the job wrote.
+. "$(dirname "$0")/lib.sh"
+test/make_data.sh small medium manyrefs trap empty nosq
+
+for p in small medium manyrefs trap empty nosq; do
+    emu_init
+    bam=$(emu_upload "$DATA/$p.bam") bai=$(emu_upload "$DATA/$p.bam.bai")
+    run_job -i mappings_sorted_bam=$bam -i mappings_sorted_bai=$bai
+    assert_eq "job $p: done" "0 done" "$JOB_STATUS $(json_get "$JOB_JSON" 'j["state"]')"
+    uploaded_count_file > "$OUT/$p.uploaded"
+    assert_same_file "job $p: uploaded count file equals samtools" "$(expected_counts "$p")" "$OUT/$p.uploaded"
+    "$REGCOUNT" count -q "$DATA/$p.bam" > "$OUT/$p.local"
+    assert_same_file "job $p: uploaded count file equals regcount count" "$OUT/$p.local" "$OUT/$p.uploaded"
+    total=$(sed -n 's/^Total reads: //p' "$OUT/$p.uploaded")
+    shape=$(json_get "$JOB_HOME/job_output.json" \
+        'sorted(j) == ["count_file", "total_reads"] and list(j["count_file"]) == ["$dnanexus_link"] and j["count_file"]["$dnanexus_link"].startswith("file-") and type(j["total_reads"]) is int and j["total_reads"]')
+    assert_eq "job $p: job_output.json shape and total" "$total" "$shape"
+    assert_eq "job $p: uploaded name" "${p}_count.txt" \
+        "$($EMU describe "$OUT/emu" "$(json_get "$JOB_JSON" 'j["output"]["count_file"]["$dnanexus_link"]')" | json_get /dev/stdin 'j["name"]')"
+    assert_absent "job $p: no job_error.json" "$JOB_HOME/job_error.json"
+    assert_no_token "job $p: the token appears in nothing the job wrote"
+done
+
+# Without the optional BAI: one multi-threaded pass, same counts.
+emu_init
+bam=$(emu_upload "$DATA/medium.bam")
+run_job -i mappings_sorted_bam=$bam
+uploaded_count_file > "$OUT/noindex.uploaded"
+assert_same_file "job without BAI equals samtools" "$(expected_counts medium)" "$OUT/noindex.uploaded"
+
+# Both link shapes, in a hand-written job_input.json.
+emu_init
+bam=$(emu_upload "$DATA/small.bam") bai=$(emu_upload "$DATA/small.bam.bai")
+project=$(json_get "$OUT/emu/emulator.json" 'j["project"]' 2>/dev/null || true)
+[ -n "$project" ] || project=$($EMU describe "$OUT/emu" "$bam" | json_get /dev/stdin 'j["project"]')
+cat > "$OUT/input.json" <<JSON
+{"mappings_sorted_bam": {"\$dnanexus_link": {"project": "$project", "id": "$bam"}},
+ "mappings_sorted_bai": {"\$dnanexus_link": "$bai"}}
+JSON
+run_job --raw-input "$OUT/input.json"
+uploaded_count_file > "$OUT/shapes.uploaded"
+assert_same_file "job with both link shapes equals samtools" "$(expected_counts small)" "$OUT/shapes.uploaded"
+assert_no_token "job with both link shapes: no token written"
