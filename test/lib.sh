@@ -116,6 +116,8 @@ uploaded_count_file() {
 # log_query EXPR: evaluate a python expression over L, the emulator's
 # request log (a list of dicts), and print the result.
 log_query() {
-    python3 -c 'import json,sys; L=[json.loads(x) for x in open(sys.argv[1])]; print(eval(sys.argv[2]))' \
+    python3 -c 'import json,os,sys
+L = [json.loads(x) for x in open(sys.argv[1])] if os.path.exists(sys.argv[1]) else []
+print(eval(sys.argv[2]))' \
         "$OUT/emu/requests.jsonl" "$1"
 }
