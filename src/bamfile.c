@@ -128,8 +128,10 @@ static int open_checked(bam_input_t *in, const char *path, const char *index_pat
     if (!fp)
         return rc_fail_errno(RC_EINPUT, "cannot open BAM %s", path);
     int rc = bam_check_format(fp, path);
-    if (rc == 0 && !(in->hdr = sam_hdr_read(fp)))
+    if (rc == 0 && !(in->hdr = sam_hdr_read(fp))) {
         rc = rc_fail(RC_EINPUT, "cannot read the header of %s: truncated or corrupt BAM", path);
+        in->header_unreadable = 1;
+    }
     if (rc == 0) {
         in->data_voff = bgzf_tell(fp->fp.bgzf);
         if (!index_path && find_index)

@@ -15,6 +15,7 @@ typedef struct {
     int64_t size;           /* bytes */
     uint64_t data_voff;     /* virtual offset of the first record */
     char *found_index;      /* owned copy of index_path when it was found */
+    int header_unreadable;  /* why bam_input_open failed: the header */
 } bam_input_t;
 
 /* Open and check a BAM: it must be readable, BGZF-compressed BAM (not SAM,

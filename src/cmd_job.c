@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+#include <utime.h>
 #include <curl/curl.h>
 
 #include "bamfile.h"
@@ -22,19 +23,30 @@
 #include "dxapi.h"
 #include "dxfile.h"
 #include "error.h"
+#include "idxcount.h"
 #include "jobio.h"
 #include "log.h"
+#include "remote.h"
 #include "scan.h"
+#include "stream.h"
 
 #define BAM_INPUT "mappings_sorted_bam"
 #define BAI_INPUT "mappings_sorted_bai"
+/* Streaming: connections per worker and bytes per request. One connection
+ * to storage is often slower than one core inflates, and a few requests in
+ * flight hide each other's latency; four 4 MiB chunks per worker stay well
+ * within the memory budget. */
+#define DEFAULT_CONNECTIONS 4
+#define DEFAULT_CHUNK_KB 4096
 
 typedef struct {
     const char *home;
     dx_env_t env;
     json_t *input;
     json_t *output;
-    int workers;
+    int workers;     /* worker processes */
+    int connections; /* download connections per worker, when streaming */
+    size_t chunk;    /* bytes per download request, when streaming */
 } job_t;
 
 /* ---- inputs ----------------------------------------------------------- */
@@ -148,20 +160,99 @@ static int publish(job_t *job, const char *name, const kstring_t *text, uint64_t
 
 /* ---- entry points ---------------------------------------------------- */
 
-static int count_local(job_t *job, const job_file_t *bam, const job_file_t *bai, int have_bai)
+/* What main was asked to do. */
+typedef struct {
+    job_file_t bam, bai;
+    int have_bai;
+    int from_index;     /* count_method "index" */
+    int download_first; /* download the BAM and check its md5 first */
+} main_inputs_t;
+
+static int read_main_inputs(job_t *job, main_inputs_t *mi)
 {
-    double start = log_now();
-    bam_input_t in;
-    int rc = bam_input_open(&in, bam->path, have_bai ? bai->path : NULL, 0);
-    if (rc != 0)
+    static const char *const methods[] = {"scan", "index", NULL};
+    const char *method;
+    *mi = (main_inputs_t){.bam.field = BAM_INPUT, .bai.field = BAI_INPUT};
+    int rc;
+    if ((rc = job_input_link(job->input, BAM_INPUT, 1, &mi->bam.link, NULL)) != 0 ||
+        (rc = job_input_link(job->input, BAI_INPUT, 0, &mi->bai.link, &mi->have_bai)) != 0 ||
+        (rc = job_input_string(job->input, "count_method", "scan", methods, &method)) != 0 ||
+        (rc = job_input_bool(job->input, "download_first", 0, &mi->download_first)) != 0)
         return rc;
-    scan_opts_t so = {.workers = job->workers};
-    tally_t t;
+    mi->from_index = strcmp(method, "index") == 0;
+    if (mi->from_index && !mi->have_bai)
+        return rc_fail(RC_EINPUT, "count_method index needs input %s (the BAM's index)", BAI_INPUT);
+    if ((rc = describe_input(job, &mi->bam)) != 0)
+        return rc;
+    return mi->have_bai ? describe_input(job, &mi->bai) : 0;
+}
+
+/* Download the whole BAM (every part's md5 checked), then the BAI, so that
+ * the index is not older than the data. */
+static int open_downloaded(job_t *job, main_inputs_t *mi, bam_input_t *in)
+{
+    int rc = check_space(job->home, mi->bam.file.size + (mi->have_bai ? mi->bai.file.size : 0));
+    if (rc == 0 && (rc = download_input(job, &mi->bam)) == 0 && mi->have_bai)
+        rc = download_input(job, &mi->bai);
+    if (rc == 0)
+        rc = bam_input_open(in, mi->bam.path, mi->have_bai ? mi->bai.path : NULL, 0);
+    return rc;
+}
+
+/* Download the BAI and mirror the BAM: its header and end-of-file marker
+ * only (remote.h); the workers stream the rest. */
+static int open_mirrored(job_t *job, main_inputs_t *mi, mirror_t *mirror, bam_input_t *in)
+{
+    int rc = check_space(job->home, mi->have_bai ? mi->bai.file.size : 0);
+    if (rc == 0 && mi->have_bai)
+        rc = download_input(job, &mi->bai);
+    if (rc == 0 && (rc = make_dirs(mi->bam.path)) == 0)
+        rc = mirror_open(mirror, &job->env, &mi->bam.file, mi->bam.path);
+    /* The index must not look older than the data to htslib. */
+    if (rc == 0 && mi->have_bai)
+        utime(mi->bai.path, NULL);
+    if (rc == 0 && (rc = mirror_open_bam(mirror, mi->have_bai ? mi->bai.path : NULL, in)) == 0) {
+        char b[16];
+        log_info("open: %s header and end-of-file marker read (%s)", mi->bam.file.name,
+                 log_bytes(mirror_fetched(mirror), b));
+    }
+    return rc;
+}
+
+static int fetch_into_mirror(void *arg, int64_t beg, int64_t end)
+{
+    return mirror_fetch(arg, beg, end);
+}
+
+static int count_bam(job_t *job, main_inputs_t *mi, mirror_t *mirror, bam_input_t *in, tally_t *t)
+{
+    if (mi->from_index) {
+        log_info("count: from the index %s (method index)", mi->bai.file.name);
+        return index_count(in, mi->download_first ? NULL : fetch_into_mirror, mirror, t);
+    }
+    stream_opts_t so = {&job->env, &mi->bam.file, job->connections, job->chunk};
+    scan_source_t stream = stream_source(&so, mi->bam.path);
+    scan_opts_t opts = {.workers = job->workers, .source = mi->download_first ? NULL : &stream};
+    log_info("count: %s with %d worker%s%s%s", mi->bam.file.name, job->workers,
+             job->workers == 1 ? "" : "s",
+             mi->download_first ? " from the downloaded file" : ", streaming from the download URL",
+             in->idx ? "" : " (no index: one multi-threaded pass)");
+    return scan_bam(in, &opts, t);
+}
+
+static int entry_main(job_t *job)
+{
+    main_inputs_t mi;
+    mirror_t mirror = {.fd = -1};
+    bam_input_t in = {0};
+    tally_t t = {0};
     kstring_t text = {0};
     uint64_t total = 0;
-    log_info("count: %s with %d worker%s%s", bam->file.name, job->workers,
-             job->workers == 1 ? "" : "s", in.idx ? "" : " (no index: one multi-threaded pass)");
-    if ((rc = scan_bam(&in, &so, &t)) == 0) {
+    int rc = read_main_inputs(job, &mi);
+    if (rc == 0)
+        rc = mi.download_first ? open_downloaded(job, &mi, &in) : open_mirrored(job, &mi, &mirror, &in);
+    double start = log_now();
+    if (rc == 0 && (rc = count_bam(job, &mi, &mirror, &in, &t)) == 0) {
         rc = format_counts(in.hdr, &t, &text, &total);
         char b[16];
         double secs = log_now() - start;
@@ -171,30 +262,14 @@ static int count_local(job_t *job, const job_file_t *bam, const job_file_t *bai,
         tally_free(&t);
     }
     bam_input_close(&in);
+    mirror_close(&mirror);
     char name[300];
-    output_name(bam->file.name, name, sizeof name);
+    output_name(mi.bam.file.name ? mi.bam.file.name : "", name, sizeof name);
     if (rc == 0)
         rc = publish(job, name, &text, total);
     free(text.s);
-    return rc;
-}
-
-static int entry_main(job_t *job)
-{
-    job_file_t bam = {.field = BAM_INPUT}, bai = {.field = BAI_INPUT};
-    int have_bai = 0, rc;
-    if ((rc = job_input_link(job->input, BAM_INPUT, 1, &bam.link, NULL)) != 0 ||
-        (rc = job_input_link(job->input, BAI_INPUT, 0, &bai.link, &have_bai)) != 0)
-        return rc;
-    if ((rc = describe_input(job, &bam)) == 0 && (!have_bai || (rc = describe_input(job, &bai)) == 0))
-        rc = check_space(job->home, bam.file.size + (have_bai ? bai.file.size : 0));
-    /* The BAI after the BAM, so that it is not older than the data. */
-    if (rc == 0 && (rc = download_input(job, &bam)) == 0 && have_bai)
-        rc = download_input(job, &bai);
-    if (rc == 0)
-        rc = count_local(job, &bam, &bai, have_bai);
-    dx_file_free(&bam.file);
-    dx_file_free(&bai.file);
+    dx_file_free(&mi.bam.file);
+    dx_file_free(&mi.bai.file);
     return rc;
 }
 
@@ -208,10 +283,14 @@ static void usage(FILE *out)
             "writes $HOME/job_output.json, or $HOME/job_error.json and exits non-zero.\n"
             "\n"
             "Entry points:\n"
-            "  main     count the BAM of inputs mappings_sorted_bam (and mappings_sorted_bai)\n"
+            "  main     count the BAM of inputs mappings_sorted_bam (and mappings_sorted_bai);\n"
+            "           count_method scan (default) or index; download_first true to\n"
+            "           download the BAM and check its md5 before counting\n"
             "\n"
             "Environment (besides the platform's DX_* variables):\n"
             "  REGCOUNT_WORKERS      worker processes [online cores: %d]\n"
+            "  REGCOUNT_CONNECTIONS  download connections per worker when streaming [4]\n"
+            "  REGCOUNT_CHUNK_KB     kB per download request when streaming [4096]\n"
             "  REGCOUNT_API_BUDGET   seconds one API call may spend retrying [900]\n"
             "  REGCOUNT_CLOSE_WAIT   seconds to wait for an uploaded file to close [900]\n",
             default_workers());
@@ -234,6 +313,12 @@ static int run_entry(job_t *job, const char *entry)
     return rc;
 }
 
+static int env_int(const char *name, int def)
+{
+    const char *v = getenv(name);
+    return v && atoi(v) > 0 ? atoi(v) : def;
+}
+
 int main_job(int argc, char **argv)
 {
     if (argc != 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -242,8 +327,9 @@ int main_job(int argc, char **argv)
     }
     const char *home = getenv("HOME");
     job_t job = {.home = home && *home ? home : "."};
-    const char *w = getenv("REGCOUNT_WORKERS");
-    job.workers = w && atoi(w) > 0 ? atoi(w) : default_workers();
+    job.workers = env_int("REGCOUNT_WORKERS", default_workers());
+    job.connections = env_int("REGCOUNT_CONNECTIONS", DEFAULT_CONNECTIONS);
+    job.chunk = (size_t)env_int("REGCOUNT_CHUNK_KB", DEFAULT_CHUNK_KB) << 10;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     /* The platform starts jobs in $HOME; paths like in/... are relative to it. */
     int rc = chdir(job.home) == 0 ? run_entry(&job, argv[1])

@@ -239,3 +239,29 @@ int count_records(BGZF *fp, const count_opts_t *o, tally_t *t)
     free(rd.spill);
     return rc;
 }
+
+int count_unpositioned(BGZF *fp, int tid, const count_opts_t *o, uint64_t *skipped)
+{
+    reader_t rd = {.fp = fp};
+    int rc = 0;
+    for (;;) {
+        uint64_t voff = bgzf_tell(fp);
+        const uint8_t *p;
+        uint32_t block_size;
+        record_t rec;
+        int r = next_record(&rd, &p, &block_size);
+        if (r == 1 && parse_record(p, block_size, &rec) != 0)
+            r = -4;
+        if (r == 0)
+            break;
+        if (r < 0) {
+            rc = read_error(o, r, voff);
+            break;
+        }
+        if (rec.tid != tid || rec.pos != -1)
+            break;
+        *skipped += !counted(&rec);
+    }
+    free(rd.spill);
+    return rc;
+}

@@ -59,4 +59,11 @@ typedef struct {
  * whose reference id is not in the header, or a misplaced end. */
 int count_records(BGZF *fp, const count_opts_t *opts, tally_t *t);
 
+/* From fp's position, read the records of reference sequence tid that have
+ * no position (pos -1; they sort first) and add to *skipped those samtools
+ * does not count; stop at the first other record. Returns 0, or RC_EINPUT
+ * when the data cannot be read (o gives the path and offsets for the
+ * message). */
+int count_unpositioned(BGZF *fp, int tid, const count_opts_t *o, uint64_t *skipped);
+
 #endif

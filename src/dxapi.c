@@ -90,6 +90,20 @@ void dx_env_free(dx_env_t *env)
     memset(env, 0, sizeof *env);
 }
 
+void dx_env_copy(dx_env_t *copy, const dx_env_t *env)
+{
+    *copy = *env;
+    copy->curl = NULL;
+    copy->curl_owner = 0;
+}
+
+void dx_env_free_copy(dx_env_t *copy)
+{
+    if (copy->curl)
+        curl_easy_cleanup(copy->curl);
+    memset(copy, 0, sizeof *copy);
+}
+
 CURL *dx_curl(dx_env_t *env)
 {
     /* A forked child must not share its parent's connection: it leaves the

@@ -53,6 +53,11 @@ enum {
 int dx_env_init(dx_env_t *env);
 void dx_env_free(dx_env_t *env);
 
+/* A copy of env for another thread: the same settings (shared, read-only)
+ * and a connection of its own. Release it with dx_env_free_copy. */
+void dx_env_copy(dx_env_t *copy, const dx_env_t *env);
+void dx_env_free_copy(dx_env_t *copy);
+
 /* POST route (e.g. "/file-xxxx/describe") with input (not stolen); on
  * success *output holds the parsed answer (json_decref it). reply, if not
  * NULL, is filled either way. Returns 0 or RC_EINTERNAL. */

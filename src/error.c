@@ -9,7 +9,9 @@
 /* Long enough for a worker's stderr excerpt plus its part description. */
 #define RC_MESSAGE_MAX 16384
 
-static struct {
+/* Per thread: a fetch thread's failure must not overwrite the counting
+ * thread's message; whoever joins the thread copies its message over. */
+static _Thread_local struct {
     int kind;
     char message[RC_MESSAGE_MAX];
 } last_error;

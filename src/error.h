@@ -5,8 +5,9 @@
  * at fault, and every caller above it just passes the code up. The top level
  * (the command line or the job) reports rc_message() in its own way.
  *
- * The message belongs to the process (a forked worker has its own copy),
- * which is the only global state the program keeps.
+ * The message belongs to the thread (a forked worker has its own copy, and
+ * so does each of its fetch threads); it is the only global state the
+ * program keeps.
  */
 #ifndef RC_ERROR_H
 #define RC_ERROR_H

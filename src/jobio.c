@@ -89,6 +89,18 @@ int job_input_int(json_t *input, const char *name, long long def, long long min,
     return 0;
 }
 
+int job_input_bool(json_t *input, const char *name, int def, int *value)
+{
+    json_t *v = json_object_get(input, name);
+    *value = def;
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v))
+        return rc_fail(RC_EINPUT, "input %s must be true or false", name);
+    *value = json_is_true(v);
+    return 0;
+}
+
 int job_input_string(json_t *input, const char *name, const char *def,
                      const char *const *choices, const char **value)
 {

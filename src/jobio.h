@@ -30,6 +30,9 @@ int job_input_link(json_t *input, const char *name, int required, dx_link_t *lin
 int job_input_int(json_t *input, const char *name, long long def, long long min, long long max,
                   long long *value);
 
+/* A boolean field, def when absent; RC_EINPUT when not a boolean. */
+int job_input_bool(json_t *input, const char *name, int def, int *value);
+
 /* A string field, def when absent; with choices (NULL-terminated), the
  * value must be one of them. */
 int job_input_string(json_t *input, const char *name, const char *def,

@@ -1,5 +1,6 @@
 /* main.c -- regcount: count the reads of a coordinate-sorted BAM per
  * reference sequence, in parallel, as a command or as a DNAnexus job. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +38,9 @@ int default_workers(void)
 
 int main(int argc, char **argv)
 {
+    /* A closed pipe is an error to report (or, for a download thread, the
+     * sign that the counting thread has all it needs), not a death. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

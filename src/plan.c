@@ -43,9 +43,7 @@ static int add_candidate(candidates_t *c, uint64_t voff, int tid, hts_pos_t pos)
     return 0;
 }
 
-/* The first and last virtual offsets of reference sequence tid's records,
- * per the index; 0 if it has none. */
-static int tid_range(const hts_idx_t *idx, int tid, uint64_t *beg, uint64_t *end)
+int plan_tid_range(const hts_idx_t *idx, int tid, uint64_t *beg, uint64_t *end)
 {
     hts_itr_t *it = sam_itr_queryi(idx, tid, 0, HTS_POS_MAX);
     int found = it && it->n_off > 0;
@@ -83,7 +81,7 @@ static int collect_candidates(const bam_input_t *in, uint64_t spacing, candidate
     int nref = sam_hdr_nref(in->hdr);
     for (int tid = 0; tid < nref; tid++) {
         uint64_t beg, end, voff;
-        if (!tid_range(in->idx, tid, &beg, &end))
+        if (!plan_tid_range(in->idx, tid, &beg, &end))
             continue;
         if ((end >> 16) > (uint64_t)in->size)
             return rc_fail(RC_EINPUT, "index %s does not belong to %s: it points past the end of the file",

@@ -45,6 +45,10 @@ int64_t plan_part_bytes(const plan_t *plan, int i);
 /* "bytes A-B, from chr2:150001" for messages; buf must hold 256 bytes. */
 const char *plan_describe(const plan_t *plan, int i, const sam_hdr_t *hdr, char buf[256]);
 
+/* The first and last virtual offsets of reference sequence tid's records,
+ * per the index. Returns 1, or 0 when the index has none for tid. */
+int plan_tid_range(const hts_idx_t *idx, int tid, uint64_t *beg, uint64_t *end);
+
 /* The largest part's compressed size over the mean. */
 double plan_balance(const plan_t *plan);
 

@@ -20,22 +20,21 @@
  * hfile.h: sets the size of an hFILE's buffer. */
 extern int hfile_set_blksize(hFILE *fp, size_t bufsiz);
 
-static int local_open(const scan_source_t *src, uint64_t beg, uint64_t end, BGZF **fp,
-                      int64_t *base)
+static int local_open(const scan_source_t *src, uint64_t beg, uint64_t end, scan_input_t *in)
 {
     (void)end;
-    *base = 0;
+    in->base = 0;
     hFILE *h = hopen(src->name, "r");
     if (!h)
         return rc_fail_errno(RC_EINPUT, "cannot open %s", src->name);
     /* Large reads: a few system calls per MB rather than per block. */
     hfile_set_blksize(h, 1 << 20);
-    if (!(*fp = bgzf_hopen(h, "r"))) {
+    if (!(in->fp = bgzf_hopen(h, "r"))) {
         hclose_abruptly(h);
         return rc_fail(RC_EINPUT, "%s is not a BGZF file", src->name);
     }
-    if (bgzf_seek(*fp, beg, SEEK_SET) != 0) {
-        bgzf_close(*fp);
+    if (bgzf_seek(in->fp, beg, SEEK_SET) != 0) {
+        bgzf_close(in->fp);
         return rc_fail(RC_EINPUT, "%s: cannot read the BGZF block at byte %lld (corrupt file, or an "
                        "index that does not belong to it)", src->name, (long long)(beg >> 16));
     }
@@ -44,10 +43,10 @@ static int local_open(const scan_source_t *src, uint64_t beg, uint64_t end, BGZF
 
 /* Closing a file that was only read cannot lose anything; a read error has
  * already been reported by then. */
-static int local_close(const scan_source_t *src, BGZF *fp)
+static int local_close(const scan_source_t *src, scan_input_t *in)
 {
     (void)src;
-    bgzf_close(fp);
+    bgzf_close(in->fp);
     return 0;
 }
 
@@ -124,15 +123,14 @@ static int count_part(int index, void *arg, int out_fd)
 {
     scan_ctx_t *c = arg;
     const part_t *p = &c->plan->parts[index];
-    BGZF *fp;
-    int64_t base;
-    int rc = c->source->open(c->source, p->beg, p->end, &fp, &base);
+    scan_input_t in;
+    int rc = c->source->open(c->source, p->beg, p->end, &in);
     if (rc != 0)
         return rc;
-    uint64_t rel = (uint64_t)base << 16;
+    uint64_t rel = (uint64_t)in.base << 16;
     c->out_fd = out_fd;
     count_opts_t o = {.path = c->source->name,
-                      .addr_base = base,
+                      .addr_base = in.base,
                       .end = p->end == PLAN_EOF ? PLAN_EOF : p->end - rel,
                       .check_sorted = 1,
                       .start_from_index = index > 0,
@@ -140,16 +138,16 @@ static int count_part(int index, void *arg, int out_fd)
                       .progress_arg = c};
     tally_t t;
     if ((rc = tally_init(&t, sam_hdr_nref(c->in->hdr))) == 0) {
-        rc = count_records(fp, &o, &t);
+        rc = count_records(in.fp, &o, &t);
         /* A failed transfer explains a failed read, so its message wins. */
-        int close_rc = c->source->close(c->source, fp);
+        int close_rc = c->source->close(c->source, &in);
         if (close_rc != 0)
             rc = close_rc;
         if (rc == 0)
             rc = send_tally(out_fd, &t);
         tally_free(&t);
     } else {
-        c->source->close(c->source, fp);
+        c->source->close(c->source, &in);
     }
     return rc;
 }
@@ -260,16 +258,15 @@ static int scan_parts(const bam_input_t *in, const plan_t *plan, const scan_opts
 static int scan_sequential(const bam_input_t *in, const scan_opts_t *opts,
                            const scan_source_t *source, tally_t *total)
 {
-    BGZF *fp;
-    int64_t base;
-    int rc = source->open(source, in->data_voff, PLAN_EOF, &fp, &base);
+    scan_input_t s;
+    int rc = source->open(source, in->data_voff, PLAN_EOF, &s);
     if (rc != 0)
         return rc;
-    if (opts->workers > 1 && bgzf_mt(fp, opts->workers, 256) != 0)
+    if (opts->workers > 1 && bgzf_mt(s.fp, opts->workers, 256) != 0)
         log_info("cannot start %d decompression threads; reading with one", opts->workers);
-    count_opts_t o = {.path = source->name, .addr_base = base, .end = PLAN_EOF};
-    rc = count_records(fp, &o, total);
-    int close_rc = source->close(source, fp);
+    count_opts_t o = {.path = source->name, .addr_base = s.base, .end = PLAN_EOF};
+    rc = count_records(s.fp, &o, total);
+    int close_rc = source->close(source, &s);
     return close_rc ? close_rc : rc;
 }
 

@@ -17,19 +17,24 @@
 #include "count.h"
 #include "plan.h"
 
+/* An open stream of a BAM's bytes, positioned at a record. */
+typedef struct {
+    BGZF *fp;
+    int64_t base; /* file offset of the stream's first byte: block addresses
+                     the BGZF reports are relative to it */
+    void *priv;   /* the source's own state */
+} scan_input_t;
+
 /* Where the workers read the BAM's bytes from: the local file by default,
  * or something else that can deliver a byte range (a download URL). */
 typedef struct scan_source {
-    /* Open a BGZF stream whose next record starts at virtual offset beg and
-     * which holds at least the bytes up to end (PLAN_EOF: the end of the
-     * file). *base is the file offset of the stream's first byte: block
-     * addresses the BGZF reports are relative to it. Returns 0 or an error
-     * kind. Runs in the worker. */
-    int (*open)(const struct scan_source *src, uint64_t beg, uint64_t end, BGZF **fp,
-                int64_t *base);
-    /* Close what open opened; returns 0 or an error kind (a transfer that
-     * failed after the data was read, for instance). */
-    int (*close)(const struct scan_source *src, BGZF *fp);
+    /* Open a stream whose next record starts at virtual offset beg and
+     * which holds at least the bytes up to virtual offset end (PLAN_EOF:
+     * the end of the file). Returns 0 or an error kind. Runs in the worker. */
+    int (*open)(const struct scan_source *src, uint64_t beg, uint64_t end, scan_input_t *in);
+    /* Close what open opened. Returns 0 or an error kind: a transfer that
+     * failed, which then explains why reading failed. */
+    int (*close)(const struct scan_source *src, scan_input_t *in);
     const char *name; /* for messages: the file name */
     void *arg;
 } scan_source_t;

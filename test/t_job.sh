@@ -44,3 +44,37 @@ run_job --raw-input "$OUT/input.json"
 uploaded_count_file > "$OUT/shapes.uploaded"
 assert_same_file "job with both link shapes equals samtools" "$(expected_counts small)" "$OUT/shapes.uploaded"
 assert_no_token "job with both link shapes: no token written"
+
+# The three ways to count give the same file: streaming (the default),
+# download first (md5 checked), and the index method.
+for p in medium manyrefs trap; do
+    for mode in "download_first=true" "count_method=index"; do
+        emu_init
+        bam=$(emu_upload "$DATA/$p.bam") bai=$(emu_upload "$DATA/$p.bam.bai")
+        run_job -i mappings_sorted_bam=$bam -i mappings_sorted_bai=$bai -i $mode
+        uploaded_count_file > "$OUT/$p.mode.uploaded"
+        assert_same_file "job $p with $mode equals samtools" "$(expected_counts "$p")" "$OUT/$p.mode.uploaded"
+    done
+done
+
+# Streaming reads no more than the BAM once (plus a block at each edge and
+# the header), keeps nothing of it on disk, and skips the unplaced reads.
+emu_init
+bam=$(emu_upload "$DATA/medium.bam") bai=$(emu_upload "$DATA/medium.bam.bai")
+run_job -i mappings_sorted_bam=$bam -i mappings_sorted_bai=$bai
+size=$(stat -c %s "$DATA/medium.bam")
+fetched=$(log_query 'sum(e["bytes_sent"] for e in L if e.get("route") == "download" and e["path"].endswith("medium.bam"))')
+[ "$fetched" -le $((size + 400000)) ] && pass "streaming fetched $fetched bytes of $size" ||
+    fail "streaming fetched little more than the BAM" "$fetched bytes of $size"
+disk=$(du -k "$JOB_HOME/in/mappings_sorted_bam/medium.bam" | cut -f1)
+[ "$disk" -lt $((size / 1024 / 10)) ] && pass "streaming keeps the BAM off the disk (${disk} kB)" ||
+    fail "streaming keeps the BAM off the disk" "${disk} kB on disk"
+
+# The index method reads only the header, the end-of-file marker and a
+# block or two per reference sequence with reads.
+emu_init
+bam=$(emu_upload "$DATA/medium.bam") bai=$(emu_upload "$DATA/medium.bam.bai")
+run_job -i mappings_sorted_bam=$bam -i mappings_sorted_bai=$bai -i count_method=index
+fetched=$(log_query 'sum(e["bytes_sent"] for e in L if e.get("route") == "download" and e["path"].endswith("medium.bam"))')
+[ "$fetched" -lt $((size / 5)) ] && pass "index method fetched $fetched bytes of $size" ||
+    fail "index method fetched a small part of the BAM" "$fetched bytes of $size"
