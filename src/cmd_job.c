@@ -107,7 +107,10 @@ static int download_input(job_t *job, job_file_t *in)
     char b[16];
     log_info("download: input %s %s (%s, %s)", in->field, in->file.name, in->link.id,
              log_bytes(in->file.size, b));
-    if (make_dirs(in->path) != 0 || dx_file_download(&job->env, &in->file, in->path) != 0)
+    /* As many parts at once as dx download fetches: min(cores, 8). */
+    int connections = job->workers < 8 ? job->workers : 8;
+    if (make_dirs(in->path) != 0 ||
+        dx_file_download(&job->env, &in->file, in->path, connections) != 0)
         return rc_context("input %s", in->field);
     return 0;
 }

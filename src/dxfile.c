@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 /* Seconds of margin before a URL's expiry at which a new one is asked for. */
 #define URL_MARGIN 60.0
 #define DEFAULT_CLOSE_WAIT 900.0
+#define MAX_DOWNLOAD_THREADS 8
 
 static double epoch_now(void)
 {
@@ -429,39 +431,98 @@ static int download_part(dx_reader_t *r, file_sink_t *s, int i, int64_t off)
                    r->file->id, r->file->name, i + 1, PART_MD5_TRIES);
 }
 
-int dx_file_download(dx_env_t *env, const dx_file_t *f, const char *path)
+/* Parts are handed out to the download threads in order. */
+typedef struct {
+    dx_env_t *env;
+    const dx_file_t *f;
+    const char *path;
+    int fd;
+    int64_t *offsets;
+    pthread_mutex_t lock;
+    int next_part, failed, err_kind, requests;
+    char err[4096];
+} download_t;
+
+static int next_part(download_t *d)
+{
+    pthread_mutex_lock(&d->lock);
+    int i = !d->failed && d->next_part < d->f->n_parts ? d->next_part++ : -1;
+    pthread_mutex_unlock(&d->lock);
+    return i;
+}
+
+static void *download_parts(void *arg)
+{
+    download_t *d = arg;
+    dx_env_t env;
+    dx_env_copy(&env, d->env);
+    dx_reader_t r;
+    dx_reader_init(&r, &env, d->f);
+    file_sink_t s = {.fd = d->fd, .path = d->path, .md5 = hts_md5_init()};
+    int rc = s.md5 ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
+    for (int i; rc == 0 && (i = next_part(d)) >= 0;)
+        rc = download_part(&r, &s, i, d->offsets[i]);
+    pthread_mutex_lock(&d->lock);
+    if (rc != 0 && !d->failed) {
+        d->failed = 1;
+        d->err_kind = rc;
+        snprintf(d->err, sizeof d->err, "%s", rc_message());
+    }
+    d->requests += r.requests;
+    pthread_mutex_unlock(&d->lock);
+    if (s.md5)
+        hts_md5_destroy(s.md5);
+    dx_reader_free(&r);
+    dx_env_free_copy(&env);
+    return NULL;
+}
+
+static int run_download_threads(download_t *d, int connections)
+{
+    pthread_t threads[MAX_DOWNLOAD_THREADS];
+    int n = connections < 1 ? 1 : connections > MAX_DOWNLOAD_THREADS ? MAX_DOWNLOAD_THREADS : connections;
+    if (n > d->f->n_parts)
+        n = d->f->n_parts;
+    int started = 0;
+    while (started < n && pthread_create(&threads[started], NULL, download_parts, d) == 0)
+        started++;
+    if (started == 0)
+        download_parts(d); /* no thread to spare: do it here */
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    return d->failed ? rc_fail(d->err_kind, "%s", d->err) : 0;
+}
+
+int dx_file_download(dx_env_t *env, const dx_file_t *f, const char *path, int connections)
 {
     double start = log_now();
-    file_sink_t s = {.path = path};
-    if ((s.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
+    download_t d = {.env = env, .f = f, .path = path};
+    if ((d.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
         return rc_fail_errno(RC_EINTERNAL, "cannot create %s", path);
-    if (!(s.md5 = hts_md5_init())) {
-        close(s.fd);
-        return rc_fail(RC_EINTERNAL, "out of memory");
-    }
-    dx_reader_t r;
-    dx_reader_init(&r, env, f);
     int rc = 0, unchecked = 0;
-    int64_t off = 0;
+    if (!(d.offsets = malloc(f->n_parts * sizeof *d.offsets)))
+        rc = rc_fail(RC_EINTERNAL, "out of memory");
     for (int i = 0; rc == 0 && i < f->n_parts; i++) {
-        rc = download_part(&r, &s, i, off);
+        d.offsets[i] = i ? d.offsets[i - 1] + f->parts[i - 1].size : 0;
         unchecked += !*f->parts[i].md5;
-        off += f->parts[i].size;
     }
-    if (rc == 0 && fsync(s.fd) != 0)
+    pthread_mutex_init(&d.lock, NULL);
+    if (rc == 0)
+        rc = run_download_threads(&d, connections);
+    pthread_mutex_destroy(&d.lock);
+    free(d.offsets);
+    if (rc == 0 && fsync(d.fd) != 0)
         rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", path);
-    if (close(s.fd) != 0 && rc == 0)
+    if (close(d.fd) != 0 && rc == 0)
         rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", path);
-    hts_md5_destroy(s.md5);
     if (rc == 0) {
         double t = log_now() - start;
         char b1[16], b2[16];
         log_info("download: %s (%s) %s in %.1f s, %s/s, %d request%s%s", f->id, f->name,
                  log_bytes(f->size, b1), t, log_bytes((uint64_t)(f->size / (t > 0 ? t : 1e-9)), b2),
-                 r.requests, r.requests == 1 ? "" : "s",
+                 d.requests, d.requests == 1 ? "" : "s",
                  unchecked ? "; some parts have no md5 and were not checked" : "");
     }
-    dx_reader_free(&r);
     return rc;
 }
 

@@ -5,8 +5,9 @@
  * and GET it with exactly the headers that came back, with Range requests.
  * A dropped connection resumes from the last byte received; a 403 from
  * storage (an expired URL) fetches a new URL and goes on; 5xx and 429 are
- * retried. Whole-file downloads check every part's size and md5 and fetch a
- * part again when its md5 does not match (3 tries).
+ * retried. Whole-file downloads fetch several parts at once, check every
+ * part's size and md5, and fetch a part again when its md5 does not match
+ * (3 tries).
  *
  * Uploads create the file in the job's workspace with a nonce, send each
  * part with a fresh /upload URL per attempt and exactly the returned
@@ -75,9 +76,10 @@ void dx_reader_free(dx_reader_t *r);
  * or RC_EINTERNAL when storage could not deliver within the retry rules. */
 int dx_fetch(dx_reader_t *r, int64_t beg, int64_t end, dx_sink_fn sink, void *arg);
 
-/* Download f to path, checking every part's size and md5. Returns 0 or
- * RC_EINTERNAL (naming the file and part). */
-int dx_file_download(dx_env_t *env, const dx_file_t *f, const char *path);
+/* Download f to path, checking every part's size and md5, with up to
+ * connections parts in flight at once (dx download uses min(cores, 8)).
+ * Returns 0 or RC_EINTERNAL (naming the file and part). */
+int dx_file_download(dx_env_t *env, const dx_file_t *f, const char *path, int connections);
 
 /* Upload len bytes of data as a new file called name in the job's
  * workspace; wait until it is closed and put its id in id[64]. media is a
