@@ -45,6 +45,9 @@ $(LIBDIR)/.bundled: $(BIN) src/bundle-libs.sh
 
 -include $(OBJS:.o=.d)
 
+# make bench, make fuzz, make test-asan: in their own files.
+include test/bench/bench.mk test/fuzz/fuzz.mk
+
 # ---- test programs -------------------------------------------------------
 $(TBIN):
 	mkdir -p $@

@@ -1,0 +1,1 @@
+# make bench: see test/bench/README.md (written with the benchmark).

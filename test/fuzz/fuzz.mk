@@ -1,0 +1,1 @@
+# make fuzz, make test-asan: see test/fuzz/README.md (written with the fuzz targets).
