@@ -264,10 +264,14 @@ void dx_sleep(double s)
         ;
 }
 
-/* The platform's error, from an error answer, as "Type: message". */
 static void platform_error(const answer_t *a, dx_reply_t *reply, char *out, size_t size)
 {
-    json_t *j = a->body ? json_loads(a->body, 0, NULL) : NULL;
+    dx_parse_error(a->body, a->len, reply, out, size);
+}
+
+void dx_parse_error(const char *body, size_t len, dx_reply_t *reply, char *out, size_t size)
+{
+    json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
     json_t *err = json_object_get(j, "error");
     const char *type = json_string_value(json_object_get(err, "type"));
     const char *msg = json_string_value(json_object_get(err, "message"));

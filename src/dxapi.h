@@ -77,7 +77,12 @@ double dx_throttle_wait(int n, long retry_after);
  * turned off). Used by the storage transfers too. */
 CURL *dx_curl(dx_env_t *env);
 
-/* Sleep for s seconds, or until the process is asked to stop. */
+/* Sleep for s seconds. */
 void dx_sleep(double s);
+
+/* From an error answer's body (untrusted, len bytes, may be NULL): set
+ * reply->type from {"error": {"type": ...}} and write "Type: message",
+ * printable characters only and cut to a few hundred, into out. */
+void dx_parse_error(const char *body, size_t len, dx_reply_t *reply, char *out, size_t size);
 
 #endif

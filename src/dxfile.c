@@ -86,7 +86,7 @@ static int parse_parts(json_t *parts, dx_file_t *f)
     return 0;
 }
 
-static int parse_describe(json_t *d, dx_file_t *f)
+int dx_parse_describe(json_t *d, dx_file_t *f)
 {
     const char *name = json_string_value(json_object_get(d, "name"));
     const char *state = json_string_value(json_object_get(d, "state"));
@@ -126,7 +126,7 @@ int dx_file_describe(dx_env_t *env, const char *id, const char *project, dx_file
     json_decref(in);
     if (rc != 0)
         return reply.status == 404 ? rc_rekind(RC_EINPUT) : rc;
-    rc = parse_describe(out, f);
+    rc = dx_parse_describe(out, f);
     json_decref(out);
     return rc;
 }
@@ -147,7 +147,7 @@ void dx_url_free(dx_url_t *u)
     memset(u, 0, sizeof *u);
 }
 
-static int parse_url(json_t *out, const char *fid, dx_url_t *u)
+int dx_parse_url(json_t *out, const char *fid, dx_url_t *u)
 {
     const char *url = json_string_value(json_object_get(out, "url"));
     json_t *headers = json_object_get(out, "headers");
@@ -183,7 +183,7 @@ static int request_url(dx_env_t *env, const dx_file_t *f, const char *project, d
     int rc = dx_call(env, route, in, &out, DX_RETRY_SAFE, reply);
     json_decref(in);
     if (rc == 0) {
-        rc = parse_url(out, f->id, u);
+        rc = dx_parse_url(out, f->id, u);
         json_decref(out);
         if (rc != 0)
             dx_url_free(u);
@@ -528,12 +528,7 @@ int dx_file_download(dx_env_t *env, const dx_file_t *f, const char *path, int co
 
 /* ---- upload ------------------------------------------------------------- */
 
-typedef struct {
-    int64_t min_part, max_part, max_parts, max_file;
-    int empty_last_part_allowed;
-} upload_params_t;
-
-static int upload_params(dx_env_t *env, upload_params_t *p)
+static int upload_params(dx_env_t *env, dx_upload_params_t *p)
 {
     char route[96];
     snprintf(route, sizeof route, "/%s/describe", env->workspace_id);
@@ -542,6 +537,14 @@ static int upload_params(dx_env_t *env, upload_params_t *p)
     json_decref(in);
     if (rc != 0)
         return rc;
+    rc = dx_parse_upload_params(out, p);
+    json_decref(out);
+    return rc == 0 ? 0 : rc_context("POST %s", route);
+}
+
+int dx_parse_upload_params(json_t *out, dx_upload_params_t *p)
+{
+    int rc = 0;
     json_t *f = json_object_get(out, "fileUploadParameters");
     json_t *min = json_object_get(f, "minimumPartSize"), *max = json_object_get(f, "maximumPartSize");
     json_t *parts = json_object_get(f, "maximumNumParts"), *file = json_object_get(f, "maximumFileSize");
@@ -549,18 +552,17 @@ static int upload_params(dx_env_t *env, upload_params_t *p)
     if (!json_is_integer(min) || !json_is_integer(max) || !json_is_integer(parts) ||
         !json_is_integer(file) || !json_is_boolean(empty) || json_integer_value(max) < 1 ||
         json_integer_value(parts) < 1 || json_integer_value(min) > json_integer_value(max))
-        rc = rc_fail(RC_EINTERNAL, "POST %s: fileUploadParameters missing or malformed", route);
+        rc = rc_fail(RC_EINTERNAL, "fileUploadParameters missing or malformed");
     else
-        *p = (upload_params_t){json_integer_value(min), json_integer_value(max),
-                               json_integer_value(parts), json_integer_value(file),
-                               json_is_true(empty)};
-    json_decref(out);
+        *p = (dx_upload_params_t){json_integer_value(min), json_integer_value(max),
+                                  json_integer_value(parts), json_integer_value(file),
+                                  json_is_true(empty)};
     return rc;
 }
 
 /* dxpy's choice: 16 MiB, within the platform's limits, larger when the
  * file would need too many parts. */
-static int choose_part_size(const upload_params_t *p, size_t len, int64_t *part)
+int dx_choose_part_size(const dx_upload_params_t *p, size_t len, int64_t *part)
 {
     int64_t size = DEFAULT_PART_SIZE;
     if (size < p->min_part)
@@ -663,7 +665,7 @@ static int upload_url(dx_env_t *env, const char *id, int index, size_t len, cons
     json_decref(in);
     if (rc != 0)
         return rc;
-    rc = parse_url(out, id, u);
+    rc = dx_parse_url(out, id, u);
     json_decref(out);
     return rc;
 }
@@ -795,9 +797,9 @@ int dx_file_upload(dx_env_t *env, const char *name, const char *media, const cha
                    size_t len, char id[64])
 {
     double start = log_now();
-    upload_params_t p = {0};
+    dx_upload_params_t p = {0};
     int64_t part = 0;
-    if (upload_params(env, &p) != 0 || choose_part_size(&p, len, &part) != 0 ||
+    if (upload_params(env, &p) != 0 || dx_choose_part_size(&p, len, &part) != 0 ||
         new_file(env, name, media, id) != 0)
         return RC_EINTERNAL;
     /* An empty file needs one empty part where the platform allows it, and

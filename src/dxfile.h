@@ -87,4 +87,27 @@ int dx_file_download(dx_env_t *env, const dx_file_t *f, const char *path, int co
 int dx_file_upload(dx_env_t *env, const char *name, const char *media, const char *data,
                    size_t len, char id[64]);
 
+/* ---- parsing the platform's answers (exposed for tests and fuzzing) ---- */
+
+/* Fill f (whose id is set) from a /file-xxxx/describe answer: name, state,
+ * size, and parts that must cover the size exactly. RC_EINTERNAL when the
+ * answer is malformed. */
+int dx_parse_describe(json_t *answer, dx_file_t *f);
+
+/* Fill u from a /download or /upload answer: an http(s) url, headers that
+ * hold no line breaks, expires. RC_EINTERNAL when malformed. */
+int dx_parse_url(json_t *answer, const char *file_id, dx_url_t *u);
+
+typedef struct {
+    int64_t min_part, max_part, max_parts, max_file;
+    int empty_last_part_allowed;
+} dx_upload_params_t;
+
+/* fileUploadParameters from a project or container describe answer. */
+int dx_parse_upload_params(json_t *answer, dx_upload_params_t *p);
+
+/* The part size for a file of len bytes within p (16 MiB when it can).
+ * RC_EINTERNAL when the file cannot be uploaded within the limits. */
+int dx_choose_part_size(const dx_upload_params_t *p, size_t len, int64_t *part);
+
 #endif

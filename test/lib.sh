@@ -6,7 +6,10 @@
 
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-REGCOUNT=$ROOT/resources/usr/bin/regcount
+# REGCOUNT_RESOURCES points the tests at another build of resources/ (the
+# sanitizer build of make test-asan).
+RESOURCES=${REGCOUNT_RESOURCES:-$ROOT/resources}
+REGCOUNT=$RESOURCES/usr/bin/regcount
 TBIN=$ROOT/test/bin
 DATA=$ROOT/test/data
 # A scratch directory per test file, removed on exit unless KEEP_OUT is set.
@@ -68,7 +71,7 @@ emu_init() {
     $EMU init "$OUT/emu" "$@" > /dev/null
     mkdir -p "$OUT/applet/src"
     ln -s "$ROOT/dxapp.json" "$OUT/applet/dxapp.json"
-    ln -s "$ROOT/resources" "$OUT/applet/resources"
+    ln -s "$RESOURCES" "$OUT/applet/resources"
     cat > "$OUT/applet/src/regcount.sh" <<WRAP
 . "$ROOT/src/regcount.sh"
 printf '%s\n' "\$DX_SECURITY_CONTEXT" >> "$OUT/tokens"
