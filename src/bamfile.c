@@ -26,7 +26,7 @@ static int check_regular_file(const char *path, const char *what, int64_t *size)
     return 0;
 }
 
-int bam_check_format(htsFile *fp, const char *path)
+int bam_check_format(htsFile *fp, const char *path, int check_eof)
 {
     const htsFormat *fmt = hts_get_format(fp);
     if (fmt->format != bam) {
@@ -38,6 +38,8 @@ int bam_check_format(htsFile *fp, const char *path)
     }
     if (fmt->compression != bgzf)
         return rc_fail(RC_EINPUT, "%s is not BGZF-compressed BAM", path);
+    if (!check_eof)
+        return 0;
     switch (hts_check_EOF(fp)) {
     case 0:
         return rc_fail(RC_EINPUT, "%s is truncated: the BGZF end-of-file marker is missing", path);
@@ -100,9 +102,9 @@ static int check_sort_order(const bam_input_t *in)
     return rc;
 }
 
-static int open_checked(bam_input_t *in, const char *path, const char *index_path, int find_index);
+static int open_checked(bam_input_t *in, const char *path, const char *index_path, int flags);
 
-int bam_input_open(bam_input_t *in, const char *path, const char *index_path, int find_index)
+int bam_input_open(bam_input_t *in, const char *path, const char *index_path, int flags)
 {
     memset(in, 0, sizeof *in);
     in->path = path;
@@ -113,28 +115,28 @@ int bam_input_open(bam_input_t *in, const char *path, const char *index_path, in
     /* Our messages say what htslib's would; keep stderr to one line. */
     enum htsLogLevel level = hts_get_log_level();
     hts_set_log_level(HTS_LOG_OFF);
-    int rc = open_checked(in, path, index_path, find_index);
+    int rc = open_checked(in, path, index_path, flags);
     hts_set_log_level(level);
     if (rc != 0)
         bam_input_close(in);
     return rc;
 }
 
-static int open_checked(bam_input_t *in, const char *path, const char *index_path, int find_index)
+static int open_checked(bam_input_t *in, const char *path, const char *index_path, int flags)
 {
     htsFile *fp = hts_open(path, "rb");
     if (!fp && errno == ENOEXEC)
         return rc_fail(RC_EINPUT, "%s is not a BAM file (its format is not recognised)", path);
     if (!fp)
         return rc_fail_errno(RC_EINPUT, "cannot open BAM %s", path);
-    int rc = bam_check_format(fp, path);
+    int rc = bam_check_format(fp, path, !(flags & BAM_NO_EOF_CHECK));
     if (rc == 0 && !(in->hdr = sam_hdr_read(fp))) {
         rc = rc_fail(RC_EINPUT, "cannot read the header of %s: truncated or corrupt BAM", path);
         in->header_unreadable = 1;
     }
     if (rc == 0) {
         in->data_voff = bgzf_tell(fp->fp.bgzf);
-        if (!index_path && find_index)
+        if (!index_path && (flags & BAM_FIND_INDEX))
             index_path = in->found_index = find_index_file(path);
         if (index_path)
             rc = bam_load_index(in, fp, index_path);

@@ -18,21 +18,28 @@ typedef struct {
     int header_unreadable;  /* why bam_input_open failed: the header */
 } bam_input_t;
 
+/* Flags for bam_input_open. */
+enum {
+    BAM_FIND_INDEX = 1,   /* without index_path, use BAM.bai or BAM.csi if there */
+    BAM_NO_EOF_CHECK = 2, /* do not look for the end-of-file marker (a mirror
+                             that holds only the start of the file) */
+};
+
 /* Open and check a BAM: it must be readable, BGZF-compressed BAM (not SAM,
  * CRAM or plain gzip), end with the BGZF end-of-file marker, and have a
- * readable header. With index_path, load that index; without it and with
- * find_index set, use BAM.bai or BAM.csi if one exists. The index must have
- * as many reference sequences as the header.
+ * readable header. With index_path, load that index (or see flags). The
+ * index must have as many reference sequences as the header; a header
+ * saying SO:queryname or SO:unsorted is refused when there is an index.
  *
  * Returns 0, or RC_EINPUT with a message naming the file and the problem. */
-int bam_input_open(bam_input_t *in, const char *path, const char *index_path, int find_index);
+int bam_input_open(bam_input_t *in, const char *path, const char *index_path, int flags);
 
 void bam_input_close(bam_input_t *in);
 
-/* Check the BAM part of bam_input_open on an open htsFile: its format and
- * the end-of-file marker (where the file can be checked). Returns 0 or
- * RC_EINPUT. */
-int bam_check_format(htsFile *fp, const char *path);
+/* Check the BAM part of bam_input_open on an open htsFile: its format and,
+ * with check_eof, the end-of-file marker (where the file can be checked).
+ * Returns 0 or RC_EINPUT. */
+int bam_check_format(htsFile *fp, const char *path, int check_eof);
 
 /* Load the index at index_path for the BAM open as fp and check that it fits
  * the header. Returns 0 or RC_EINPUT. */

@@ -125,7 +125,7 @@ static int run(const count_args_t *a)
 {
     double start = log_now();
     bam_input_t in;
-    int rc = bam_input_open(&in, a->bam, a->bai, 1);
+    int rc = bam_input_open(&in, a->bam, a->bai, BAM_FIND_INDEX);
     if (rc != 0)
         return rc;
     scan_opts_t so = {.workers = a->workers, .timeout = a->timeout};

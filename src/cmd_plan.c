@@ -40,7 +40,8 @@ int main_plan(int argc, char **argv)
     }
     bam_input_t in;
     plan_t plan;
-    int rc = bam_input_open(&in, argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL, 1);
+    int rc = bam_input_open(&in, argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL,
+                            BAM_FIND_INDEX);
     if (rc == 0 && !in.idx)
         rc = rc_fail(RC_EINPUT, "%s has no index: without one there is nothing to split", in.path);
     if (rc == 0 && (rc = plan_make(&in, n, &plan)) == 0) {

@@ -41,6 +41,14 @@ void tally_add(tally_t *sum, const tally_t *part)
         sum->records[i] += part->records[i];
     }
     sum->unplaced += part->unplaced;
+    if (part->n_records && !sum->n_records) {
+        sum->first_tid = part->first_tid;
+        sum->first_pos = part->first_pos;
+    }
+    if (part->n_records) {
+        sum->last_tid = part->last_tid;
+        sum->last_pos = part->last_pos;
+    }
     sum->n_records += part->n_records;
 }
 

@@ -30,7 +30,8 @@ typedef struct {
 int tally_init(tally_t *t, int n_targets);
 void tally_free(tally_t *t);
 
-/* Add part to sum (same n_targets). */
+/* Add part to sum (same n_targets); parts must be added in file order, so
+ * that the sum's first and last records are right. */
 void tally_add(tally_t *sum, const tally_t *part);
 
 /* 1 if (tid2, pos2) comes before (tid1, pos1) in coordinate order. */

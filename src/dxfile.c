@@ -511,8 +511,7 @@ int dx_file_download(dx_env_t *env, const dx_file_t *f, const char *path, int co
         rc = run_download_threads(&d, connections);
     pthread_mutex_destroy(&d.lock);
     free(d.offsets);
-    if (rc == 0 && fsync(d.fd) != 0)
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", path);
+    /* No fsync: a job that dies is started again from scratch. */
     if (close(d.fd) != 0 && rc == 0)
         rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", path);
     if (rc == 0) {

@@ -165,16 +165,30 @@ int job_write_output(const char *home, json_t *output)
     return rc;
 }
 
-/* Replace every occurrence of secret in s (in place) with "[token]". */
-static void scrub(char *s, const char *secret)
+/* A copy of s (malloc'd; NULL when out of memory) in which every
+ * occurrence of secret is replaced with "[token]". Done before the message
+ * is cut to size, so that no part of a token survives the cut. */
+static char *scrubbed(const char *s, const char *secret)
 {
-    size_t n = secret ? strlen(secret) : 0;
-    if (n < 4)
-        return;
-    for (char *p; (p = strstr(s, secret));) {
-        memcpy(p, "[token]", 7);
-        memmove(p + 7, p + n, strlen(p + n) + 1);
+    static const char mark[] = "[token]";
+    size_t n = secret ? strlen(secret) : 0, m = sizeof mark - 1, count = 0;
+    if (n < 4) /* too short to tell from ordinary text */
+        n = 0;
+    for (const char *p = s; n && (p = strstr(p, secret)); p += n)
+        count++;
+    char *out = malloc(strlen(s) + count * m + 1), *o = out;
+    if (!out)
+        return NULL;
+    const char *p = s, *q;
+    while (n && (q = strstr(p, secret))) {
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        memcpy(o, mark, m);
+        o += m;
+        p = q + n;
     }
+    strcpy(o, p);
+    return out;
 }
 
 static const char *job_token(json_t **ctx)
@@ -184,16 +198,27 @@ static const char *job_token(json_t **ctx)
     return json_string_value(json_object_get(*ctx, "auth_token"));
 }
 
+/* The length of the valid UTF-8 sequence at p (as jansson checks it: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0. */
+static int utf8_length(const unsigned char *p)
+{
+    int n = p[0] < 0x80 ? 1 : p[0] < 0xC2 ? 0 : p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : p[0] < 0xF5 ? 4 : 0;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) ||
+        (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
 /* Keep valid UTF-8 sequences; other bytes and control characters become '?'. */
 static void make_utf8(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     while (*p) {
-        int n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
-        int ok = n > 0;
-        for (int i = 1; ok && i < n; i++)
-            ok = (p[i] & 0xC0) == 0x80;
-        if (!ok || (n == 1 && *p < 0x20 && *p != '\t')) {
+        int n = utf8_length(p);
+        if (n == 0 || (n == 1 && *p < 0x20 && *p != '\t')) {
             *p++ = '?';
             continue;
         }
@@ -210,14 +235,18 @@ int job_write_error(const char *home, int kind, const char *message)
     if ((path = home_path(home, "job_output.json")))
         unlink(path);
     free(path);
-    char text[MAX_ERROR_MESSAGE + 8];
-    snprintf(text, sizeof text, "%s", message && *message ? message : "unknown error");
     json_t *ctx;
-    scrub(text, job_token(&ctx));
+    char *clean = scrubbed(message && *message ? message : "unknown error", job_token(&ctx));
     json_decref(ctx);
+    char text[MAX_ERROR_MESSAGE + 8];
+    snprintf(text, sizeof text, "%s", clean ? clean : "out of memory while reporting an error");
+    free(clean);
     make_utf8(text);
-    json_t *j = json_pack("{s:{s:s,s:s}}", "error", "type",
-                          kind == RC_EINPUT ? "AppError" : "AppInternalError", "message", text);
+    const char *type = kind == RC_EINPUT ? "AppError" : "AppInternalError";
+    json_t *j = json_pack("{s:{s:s,s:s}}", "error", "type", type, "message", text);
+    if (!j) /* never without a report: make_utf8 should have made it valid */
+        j = json_pack("{s:{s:s,s:s}}", "error", "type", type, "message",
+                      "(the error message could not be encoded)");
     char *out = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     int rc = out ? write_atomically(home, "job_error.json", out) : -1;
     free(out);

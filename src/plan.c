@@ -76,12 +76,15 @@ static uint64_t placed_end(const hts_idx_t *idx)
     return end;
 }
 
-static int collect_candidates(const bam_input_t *in, uint64_t spacing, candidates_t *c)
+/* Candidates from the reference sequences whose records overlap the range
+ * [from, to) of virtual offsets. */
+static int collect_candidates(const bam_input_t *in, uint64_t from, uint64_t to, uint64_t spacing,
+                              candidates_t *c)
 {
     int nref = sam_hdr_nref(in->hdr);
     for (int tid = 0; tid < nref; tid++) {
         uint64_t beg, end, voff;
-        if (!plan_tid_range(in->idx, tid, &beg, &end))
+        if (!plan_tid_range(in->idx, tid, &beg, &end) || end <= from || beg >= to)
             continue;
         if ((end >> 16) > (uint64_t)in->size)
             return rc_fail(RC_EINPUT, "index %s does not belong to %s: it points past the end of the file",
@@ -141,26 +144,33 @@ int plan_make(const bam_input_t *in, int n_parts, plan_t *plan)
     plan->file_size = in->size;
     if (!in->idx)
         return one_part(plan, in->data_voff, PLAN_EOF);
-
     uint64_t end = placed_end(in->idx);
     if (end != PLAN_EOF && (end >> 16) > (uint64_t)in->size)
         return rc_fail(RC_EINPUT, "index %s does not belong to %s: it points past the end of the file",
                        in->index_path, in->path);
-    plan->skips_unplaced = end != PLAN_EOF;
     if (end < in->data_voff)
         end = in->data_voff; /* only unplaced reads: nothing to count */
-    uint64_t first = in->data_voff >> 16;
+    return plan_make_range(in, n_parts, in->data_voff, end, plan);
+}
+
+int plan_make_range(const bam_input_t *in, int n_parts, uint64_t beg, uint64_t end, plan_t *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->file_size = in->size;
+    plan->skips_unplaced = end != PLAN_EOF;
+    uint64_t first = beg >> 16;
     uint64_t last = end == PLAN_EOF ? (uint64_t)in->size : end >> 16;
     if (n_parts <= 1 || last <= first)
-        return one_part(plan, in->data_voff, end);
+        return one_part(plan, beg, end);
 
     uint64_t spacing = (last - first) / ((uint64_t)n_parts * SAMPLES_PER_PART) + 1;
     candidates_t c = {0};
-    if (collect_candidates(in, spacing, &c) != 0) {
+    if (collect_candidates(in, beg, end, spacing, &c) != 0) {
         free(c.a);
         return rc_kind();
     }
-    qsort(c.a, c.n, sizeof *c.a, by_voff);
+    if (c.n > 1) /* qsort wants a non-NULL array, even an empty one */
+        qsort(c.a, c.n, sizeof *c.a, by_voff);
 
     plan->parts = calloc(n_parts, sizeof *plan->parts);
     if (!plan->parts) {
@@ -168,14 +178,14 @@ int plan_make(const bam_input_t *in, int n_parts, plan_t *plan)
         return rc_fail(RC_EINTERNAL, "out of memory while planning");
     }
     part_t *p = &plan->parts[0];
-    *p = (part_t){in->data_voff, end, 0, 0};
+    *p = (part_t){beg, end, 0, 0};
     size_t from = 0;
     for (int k = 1; k < n_parts && from < c.n; k++) {
         uint64_t target = first + (last - first) * k / n_parts;
         size_t i = nearest(&c, from, target);
         candidate_t *best = &c.a[i];
         from = i + 1;
-        if (best->voff <= p->beg || best->voff >= end)
+        if (best->voff <= p->beg || (end != PLAN_EOF && best->voff >= end))
             continue;
         p->end = best->voff;
         p++;

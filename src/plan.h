@@ -32,10 +32,17 @@ typedef struct {
     int skips_unplaced;
 } plan_t;
 
-/* Plan n_parts parts for in. Without an index there is one part, the whole
- * file. Fewer parts than asked come back when the file is too small to split.
- * Returns 0, or RC_EINPUT when the index points outside the file. */
+/* Plan n_parts parts for in: its placed reads, from the first record to
+ * where the index says the unplaced unmapped reads start. Without an index
+ * there is one part, the whole file. Fewer parts than asked come back when
+ * the file is too small to split. Returns 0, or RC_EINPUT when the index
+ * points outside the file. */
 int plan_make(const bam_input_t *in, int n_parts, plan_t *plan);
+
+/* Plan n_parts parts of the range [beg, end) of virtual offsets, which
+ * must start and end at record starts (a part of a plan made elsewhere).
+ * Needs the index. */
+int plan_make_range(const bam_input_t *in, int n_parts, uint64_t beg, uint64_t end, plan_t *plan);
 
 void plan_free(plan_t *plan);
 

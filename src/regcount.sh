@@ -5,6 +5,18 @@
 # worker), which reads ~/job_input.json and writes ~/job_output.json or
 # ~/job_error.json itself.
 
+# Count the BAM (input mappings_sorted_bam), here or, with input subjobs
+# above 1, by starting count_part and gather subjobs.
 main() {
     regcount job main
+}
+
+# Count one part of the BAM (input part: a byte range) with every core.
+count_part() {
+    regcount job count_part
+}
+
+# Add up the count_part outputs and upload the count file.
+gather() {
+    regcount job gather
 }

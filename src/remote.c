@@ -131,14 +131,14 @@ int mirror_fetch(mirror_t *m, int64_t beg, int64_t end)
     return 0;
 }
 
-int mirror_open_bam(mirror_t *m, const char *index_path, bam_input_t *in)
+int mirror_open_bam(mirror_t *m, const char *index_path, int flags, bam_input_t *in)
 {
-    if (mirror_fetch(m, m->size - EOF_BLOCK, m->size) != 0)
+    if (!(flags & BAM_NO_EOF_CHECK) && mirror_fetch(m, m->size - EOF_BLOCK, m->size) != 0)
         return RC_EINTERNAL;
     for (int64_t prefix = FIRST_PREFIX;; prefix *= 4) {
         if (mirror_fetch(m, 0, prefix) != 0)
             return RC_EINTERNAL;
-        int rc = bam_input_open(in, m->path, index_path, 0);
+        int rc = bam_input_open(in, m->path, index_path, flags);
         if (rc == 0 || !in->header_unreadable || prefix >= m->size)
             return rc;
         if (prefix >= MAX_PREFIX)

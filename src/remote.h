@@ -39,8 +39,9 @@ void mirror_close(mirror_t *m);
 
 /* Open the remote BAM through its mirror, as bam_input_open opens a local
  * one (with the index at index_path, or none): fetches the end-of-file
- * marker and as much of the start as the header needs (growing the prefix
- * until the header parses). Returns 0 or an error kind. */
-int mirror_open_bam(mirror_t *m, const char *index_path, bam_input_t *in);
+ * marker (unless flags hold BAM_NO_EOF_CHECK) and as much of the start as
+ * the header needs (growing the prefix until the header parses). Returns 0
+ * or an error kind. */
+int mirror_open_bam(mirror_t *m, const char *index_path, int flags, bam_input_t *in);
 
 #endif

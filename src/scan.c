@@ -179,7 +179,7 @@ static void on_progress(int index, uint64_t voff, void *arg)
 
 /* ---- checks across parts ------------------------------------------------ */
 
-static int check_order(const bam_input_t *in, const tally_t *parts, int n)
+int scan_check_order(const bam_input_t *in, const tally_t *parts, int n)
 {
     const tally_t *prev = NULL;
     for (int i = 0; i < n; i++) {
@@ -199,7 +199,7 @@ static int check_order(const bam_input_t *in, const tally_t *parts, int n)
 /* Every reference sequence must hold as many records as the index says
  * (its mapped plus unmapped count): a cheap proof that the index belongs to
  * the file and that the split points were record starts. */
-static int check_against_index(const bam_input_t *in, const plan_t *plan, const tally_t *total)
+int scan_check_index(const bam_input_t *in, const tally_t *total, int read_unplaced)
 {
     for (int tid = 0; tid < total->n_targets; tid++) {
         uint64_t mapped, unmapped;
@@ -213,7 +213,7 @@ static int check_against_index(const bam_input_t *in, const plan_t *plan, const 
                            (unsigned long long)total->records[tid],
                            (unsigned long long)(mapped + unmapped));
     }
-    if (!plan->skips_unplaced && total->unplaced != hts_idx_get_n_no_coor(in->idx))
+    if (read_unplaced && total->unplaced != hts_idx_get_n_no_coor(in->idx))
         return rc_fail(RC_EINPUT,
                        "index %s does not belong to %s: %llu unplaced reads in the file, %llu in "
                        "the index",
@@ -242,7 +242,7 @@ static int scan_parts(const bam_input_t *in, const plan_t *plan, const scan_opts
         if ((rc = tally_init(&parts[i], nref)) == 0)
             rc = receive_tally(&results[i], &parts[i]);
     if (rc == 0)
-        rc = check_order(in, parts, n);
+        rc = scan_check_order(in, parts, n);
     for (int i = 0; rc == 0 && i < n; i++)
         tally_add(total, &parts[i]);
     for (int i = 0; parts && i < n; i++)
@@ -284,9 +284,25 @@ int scan_bam(const bam_input_t *in, const scan_opts_t *opts, tally_t *total)
         if ((rc = plan_make(in, opts->workers, &plan)) == 0) {
             rc = scan_parts(in, &plan, opts, source, total);
             if (rc == 0)
-                rc = check_against_index(in, &plan, total);
+                rc = scan_check_index(in, total, !plan.skips_unplaced);
             plan_free(&plan);
         }
+    }
+    if (rc != 0)
+        tally_free(total);
+    return rc;
+}
+
+int scan_range(const bam_input_t *in, uint64_t beg, uint64_t end, const scan_opts_t *opts,
+               tally_t *total)
+{
+    scan_source_t local = scan_local_source(in->path);
+    const scan_source_t *source = opts->source ? opts->source : &local;
+    plan_t plan;
+    int rc = tally_init(total, sam_hdr_nref(in->hdr));
+    if (rc == 0 && (rc = plan_make_range(in, opts->workers, beg, end, &plan)) == 0) {
+        rc = scan_parts(in, &plan, opts, source, total);
+        plan_free(&plan);
     }
     if (rc != 0)
         tally_free(total);

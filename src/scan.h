@@ -52,4 +52,19 @@ typedef struct {
  * Returns 0 or an error kind with the message recorded. */
 int scan_bam(const bam_input_t *in, const scan_opts_t *opts, tally_t *total);
 
+/* Count the records in [beg, end), a range of virtual offsets at record
+ * starts (a subjob's part of a plan), split among opts->workers workers.
+ * The parts are checked for order; the sum cannot be checked against the
+ * index until every range is added up (scan_check_index). */
+int scan_range(const bam_input_t *in, uint64_t beg, uint64_t end, const scan_opts_t *opts,
+               tally_t *total);
+
+/* The parts, in file order, must follow each other in coordinate order.
+ * Returns 0 or RC_EINPUT. */
+int scan_check_order(const bam_input_t *in, const tally_t *parts, int n);
+
+/* Every reference sequence must hold as many records as the index says;
+ * with read_unplaced, the unplaced reads too. Returns 0 or RC_EINPUT. */
+int scan_check_index(const bam_input_t *in, const tally_t *total, int read_unplaced);
+
 #endif

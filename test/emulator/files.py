@@ -212,7 +212,7 @@ class Files:
                 raise ApiError("InvalidState", f'"{fid}" is not in the open state')
             f["parts"][str(index)] = {"state": "pending"}
             self.state.save(f)
-        return self.storage.issue_upload(fid, index, size, md5)
+        return self.storage.issue_upload(fid, index, size, md5, job=caller.job and caller.job["id"])
 
     def download(self, caller, fid, body):
         """POST /file-xxxx/download: a URL and the headers it needs."""
@@ -233,7 +233,8 @@ class Files:
             if f["state"] != "closed":
                 raise ApiError("InvalidState", f'"{fid}" is not in the closed state')
             name = f["name"] if filename is None else filename
-        return self.storage.issue_download(fid, name, duration, preauth)
+        return self.storage.issue_download(fid, name, duration, preauth,
+                                           job=caller.job and caller.job["id"])
 
     def close(self, caller, fid, closing_seconds=None, never_close=False):
         """POST /file-xxxx/close. A fault may hold the file in `closing`

@@ -67,6 +67,7 @@ class Grant:
         self.used = False  # upload URLs are single-use
         self.filename = extra.get("filename")
         self.index = extra.get("index")
+        self.job = extra.get("job")  # who asked for the URL, for the log
 
 
 class Pacer:
@@ -168,15 +169,16 @@ class Storage:
     def _base(self):
         return f"http://127.0.0.1:{self.server.port}"
 
-    def issue_download(self, file_id, filename, duration, preauthenticated):
-        """The /download answer for a closed file."""
+    def issue_download(self, file_id, filename, duration, preauthenticated, job=None):
+        """The /download answer for a closed file; job (the caller's job id,
+        if any) is only written to the log of the URL's requests."""
         expires = time.time() + duration
         headers = {} if preauthenticated else {SIGNATURE: secrets.token_hex(16)}
-        gid = self._grant(Grant("download", file_id, expires, headers, filename=filename))
+        gid = self._grant(Grant("download", file_id, expires, headers, filename=filename, job=job))
         return {"url": f"{self._base()}/D/{gid}/{quote(filename, safe='')}",
                 "headers": headers, "expires": int(expires * 1000)}
 
-    def issue_upload(self, file_id, index, size, md5):
+    def issue_upload(self, file_id, index, size, md5, job=None):
         """The /upload answer for one part."""
         expires = time.time() + UPLOAD_SECONDS
         headers = {}
@@ -185,7 +187,7 @@ class Storage:
         if md5 is not None:
             headers["content-md5"] = base64.b64encode(bytes.fromhex(md5)).decode()
         headers[SIGNATURE] = secrets.token_hex(16)
-        gid = self._grant(Grant("upload", file_id, expires, headers, index=index))
+        gid = self._grant(Grant("upload", file_id, expires, headers, index=index, job=job))
         return {"url": f"{self._base()}/U/{gid}", "headers": headers,
                 "expires": int(expires * 1000)}
 
@@ -249,7 +251,7 @@ class Storage:
     def _serve(self, h, request_id, entry):
         gid, grant, op = self._lookup(h)
         f = self.state.get(grant.file_id, "file")
-        entry.update(route=op, file=grant.file_id)
+        entry.update(route=op, file=grant.file_id, job=grant.job)
         if op == "upload":
             entry["part"] = grant.index
         fault = self.faults.pick("storage", op=op, file_id=grant.file_id,

@@ -1,0 +1,79 @@
+/* job.h -- what the job's entry points share: the job's state, its input
+ * files, and the steps they all take (describe an input, download it or
+ * mirror it, publish the count file).
+ *
+ * The entry points: job_main.c holds main, which counts on this machine;
+ * job_scatter.c holds main's scatter over subjobs and the count_part and
+ * gather entry points. cmd_job.c dispatches and reports errors.
+ */
+#ifndef RC_JOB_H
+#define RC_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "bamfile.h"
+#include "count.h"
+#include "dxapi.h"
+#include "dxfile.h"
+#include "jobio.h"
+#include "remote.h"
+#include "stream.h"
+
+#define BAM_INPUT "mappings_sorted_bam"
+#define BAI_INPUT "mappings_sorted_bai"
+
+typedef struct {
+    const char *home;
+    dx_env_t env;
+    json_t *input;
+    json_t *output;  /* set by the entry point on success */
+    int workers;     /* worker processes */
+    int connections; /* download connections per worker, when streaming */
+    size_t chunk;    /* bytes per download request, when streaming */
+} job_t;
+
+/* An input file: its link, its description, and where it goes locally. */
+typedef struct {
+    const char *field;
+    dx_link_t link;
+    dx_file_t file;
+    char path[512]; /* relative to the home directory */
+} job_file_t;
+
+/* Read input field (a file link; required or not) into in and describe
+ * it; *present says whether it was given. The file must be closed. */
+int job_input_file(job_t *job, const char *field, int required, job_file_t *in, int *present);
+
+/* Download an input (every part's md5 checked) to in->path. */
+int job_download_input(job_t *job, job_file_t *in);
+
+/* Fail, as the user's problem, when need bytes do not fit on the disk. */
+int job_check_space(const job_t *job, int64_t need);
+
+/* Create the directories of path (relative or absolute). */
+int job_make_dirs(const char *path);
+
+/* Download bai (if not NULL) and open the BAM through a sparse mirror at
+ * bam->path that holds only its header (and its end-of-file marker unless
+ * flags has BAM_NO_EOF_CHECK); see remote.h. */
+int job_open_mirrored(job_t *job, job_file_t *bam, job_file_t *bai, int flags, mirror_t *m,
+                      bam_input_t *in);
+
+/* Options for a stream source that reads bam's byte ranges (stream.h). */
+stream_opts_t job_stream_opts(job_t *job, const job_file_t *bam);
+
+/* Write the count file for hdr's reference sequences, keep a copy in
+ * ~/out/count_file/, upload it as <BAM name without .bam>_count.txt and
+ * set the outputs count_file and total_reads. */
+int job_publish_counts(job_t *job, const char *bam_name, const sam_hdr_t *hdr, const uint64_t *reads);
+
+/* The entry points. job_main counts on this machine, or hands over to
+ * job_scatter when input subjobs is more than 1. */
+int job_main(job_t *job);
+int job_scatter(job_t *job, int subjobs);
+int job_count_part(job_t *job);
+int job_gather(job_t *job);
+
+#endif

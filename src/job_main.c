@@ -1,0 +1,115 @@
+/* job_main.c -- the main entry point: count the BAM on this machine.
+ *
+ * By default the BAM is streamed: its header and end-of-file marker are
+ * fetched into a sparse mirror and each worker reads its byte range from
+ * the download URL (stream.h). download_first downloads the whole BAM
+ * (every part's md5 checked) and then the BAI, and counts the local copy.
+ * count_method index reads the counts from the BAI (idxcount.h). With
+ * subjobs > 1, job_scatter (job_scatter.c) spreads the work instead.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "error.h"
+#include "idxcount.h"
+#include "job.h"
+#include "log.h"
+#include "scan.h"
+
+#define MAX_SUBJOBS 1000
+
+/* What main was asked to do. */
+typedef struct {
+    job_file_t bam, bai;
+    int have_bai;
+    int from_index;     /* count_method "index" */
+    int download_first; /* download the BAM and check its md5 first */
+} main_inputs_t;
+
+static int read_inputs(job_t *job, main_inputs_t *mi)
+{
+    static const char *const methods[] = {"scan", "index", NULL};
+    const char *method;
+    int rc;
+    if ((rc = job_input_string(job->input, "count_method", "scan", methods, &method)) != 0 ||
+        (rc = job_input_bool(job->input, "download_first", 0, &mi->download_first)) != 0)
+        return rc;
+    mi->from_index = strcmp(method, "index") == 0;
+    if ((rc = job_input_file(job, BAM_INPUT, 1, &mi->bam, NULL)) != 0 ||
+        (rc = job_input_file(job, BAI_INPUT, 0, &mi->bai, &mi->have_bai)) != 0)
+        return rc;
+    if (mi->from_index && !mi->have_bai)
+        return rc_fail(RC_EINPUT, "count_method index needs input %s (the BAM's index)", BAI_INPUT);
+    return 0;
+}
+
+/* Download the whole BAM, then the BAI, so that the index is not older
+ * than the data. */
+static int open_downloaded(job_t *job, main_inputs_t *mi, bam_input_t *in)
+{
+    int rc = job_check_space(job, mi->bam.file.size + (mi->have_bai ? mi->bai.file.size : 0));
+    if (rc == 0 && (rc = job_download_input(job, &mi->bam)) == 0 && mi->have_bai)
+        rc = job_download_input(job, &mi->bai);
+    if (rc == 0)
+        rc = bam_input_open(in, mi->bam.path, mi->have_bai ? mi->bai.path : NULL, 0);
+    return rc;
+}
+
+static int fetch_into_mirror(void *arg, int64_t beg, int64_t end)
+{
+    return mirror_fetch(arg, beg, end);
+}
+
+static int count_bam(job_t *job, main_inputs_t *mi, mirror_t *mirror, bam_input_t *in, tally_t *t)
+{
+    if (mi->from_index) {
+        log_info("count: from the index %s (method index)", mi->bai.file.name);
+        return index_count(in, mi->download_first ? NULL : fetch_into_mirror, mirror, t);
+    }
+    stream_opts_t so = job_stream_opts(job, &mi->bam);
+    scan_source_t stream = stream_source(&so, mi->bam.path);
+    scan_opts_t opts = {.workers = job->workers, .source = mi->download_first ? NULL : &stream};
+    log_info("count: %s with %d worker%s%s%s", mi->bam.file.name, job->workers,
+             job->workers == 1 ? "" : "s",
+             mi->download_first ? " from the downloaded file" : ", streaming from the download URL",
+             in->idx ? "" : " (no index: one multi-threaded pass)");
+    return scan_bam(in, &opts, t);
+}
+
+static int count_here(job_t *job, main_inputs_t *mi)
+{
+    mirror_t mirror = {.fd = -1};
+    bam_input_t in = {0};
+    tally_t t;
+    int rc = mi->download_first ? open_downloaded(job, mi, &in)
+                                : job_open_mirrored(job, &mi->bam, mi->have_bai ? &mi->bai : NULL,
+                                                    0, &mirror, &in);
+    double start = log_now();
+    if (rc == 0 && (rc = count_bam(job, mi, &mirror, &in, &t)) == 0) {
+        char b[16];
+        double secs = log_now() - start;
+        log_info("count: done in %.1f s (%s/s compressed)", secs,
+                 log_bytes((uint64_t)(in.size / (secs > 0 ? secs : 1e-9)), b));
+        rc = job_publish_counts(job, mi->bam.file.name, in.hdr, t.reads);
+        tally_free(&t);
+    }
+    bam_input_close(&in);
+    mirror_close(&mirror);
+    return rc;
+}
+
+int job_main(job_t *job)
+{
+    long long subjobs;
+    int rc = job_input_int(job->input, "subjobs", 1, 1, MAX_SUBJOBS, &subjobs);
+    if (rc != 0)
+        return rc;
+    if (subjobs > 1)
+        return job_scatter(job, (int)subjobs);
+    main_inputs_t mi = {0};
+    if ((rc = read_inputs(job, &mi)) == 0)
+        rc = count_here(job, &mi);
+    dx_file_free(&mi.bam.file);
+    dx_file_free(&mi.bai.file);
+    return rc;
+}
