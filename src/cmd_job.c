@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <curl/curl.h>
 
@@ -21,6 +23,9 @@
  * within the memory budget. */
 #define DEFAULT_CONNECTIONS 4
 #define DEFAULT_CHUNK_KB 4096
+/* A worker that reports no progress for this long is hung (it reports
+ * every 65536 records, every few MB). */
+#define DEFAULT_STALL 600
 
 static void usage(FILE *out)
 {
@@ -40,6 +45,8 @@ static void usage(FILE *out)
             "  REGCOUNT_WORKERS      worker processes [online cores: %d]\n"
             "  REGCOUNT_CONNECTIONS  download connections per worker when streaming [4]\n"
             "  REGCOUNT_CHUNK_KB     kB per download request when streaming [4096]\n"
+            "  REGCOUNT_TIMEOUT      seconds the count may take [0: no limit]\n"
+            "  REGCOUNT_STALL_TIMEOUT  seconds a worker may go without progress [600]\n"
             "  REGCOUNT_API_BUDGET   seconds one API call may spend retrying [900]\n"
             "  REGCOUNT_CLOSE_WAIT   seconds to wait for an uploaded file to close [900]\n",
             default_workers());
@@ -61,9 +68,18 @@ static int run_entry(job_t *job, const char *entry)
         else
             rc = rc_fail(RC_EINTERNAL, "unknown entry point '%s'", entry);
     }
-    if (rc == 0)
-        rc = job_write_output(job->home, job->output);
+    if (rc == 0 && (rc = job_write_output(job->home, job->output)) == 0)
+        job_release_error_space(job->home);
     return rc;
+}
+
+/* The process holds the job's token: no core dump may carry it away, and
+ * no other process of the user may read its memory. */
+static void keep_token_out_of_dumps(void)
+{
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    prctl(PR_SET_DUMPABLE, 0);
 }
 
 static int env_int(const char *name, int def)
@@ -83,6 +99,9 @@ int main_job(int argc, char **argv)
     job.workers = env_int("REGCOUNT_WORKERS", default_workers());
     job.connections = env_int("REGCOUNT_CONNECTIONS", DEFAULT_CONNECTIONS);
     job.chunk = (size_t)env_int("REGCOUNT_CHUNK_KB", DEFAULT_CHUNK_KB) << 10;
+    job.timeout = env_int("REGCOUNT_TIMEOUT", 0);
+    job.stall = env_int("REGCOUNT_STALL_TIMEOUT", DEFAULT_STALL);
+    keep_token_out_of_dumps();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     /* The platform starts jobs in $HOME; paths like in/... are relative to it. */
     int rc = chdir(job.home) == 0 ? run_entry(&job, argv[1])

@@ -18,6 +18,7 @@ int tally_init(tally_t *t, int n_targets)
     memset(t, 0, sizeof *t);
     t->n_targets = n_targets;
     t->first_tid = t->last_tid = -1;
+    t->failed_at = -1;
     t->reads = calloc(n_targets + 1, sizeof *t->reads);
     t->records = calloc(n_targets + 1, sizeof *t->records);
     if (!t->reads || !t->records) {
@@ -25,6 +26,17 @@ int tally_init(tally_t *t, int n_targets)
         return rc_fail(RC_EINTERNAL, "out of memory for %d reference sequences", n_targets);
     }
     return 0;
+}
+
+void tally_reset(tally_t *t)
+{
+    int n = t->n_targets;
+    uint64_t *reads = t->reads, *records = t->records;
+    memset(reads, 0, (n + 1) * sizeof *reads);
+    memset(records, 0, (n + 1) * sizeof *records);
+    memset(t, 0, sizeof *t);
+    *t = (tally_t){.n_targets = n, .reads = reads, .records = records, .first_tid = -1,
+                   .last_tid = -1, .failed_at = -1};
 }
 
 void tally_free(tally_t *t)
@@ -217,9 +229,11 @@ int count_records(BGZF *fp, const count_opts_t *o, tally_t *t)
         if (r <= 0) {
             if (r == -5)
                 rc = rc_fail(RC_EINTERNAL, "out of memory");
-            else if (r < 0 || o->end != PLAN_EOF)
+            else if (r < 0 || o->end != PLAN_EOF) {
                 rc = t->n_records == 0 && o->start_from_index ? misplaced_start(o, voff)
                                                                : read_error(o, r, voff);
+                t->failed_at = o->addr_base + (int64_t)(voff >> 16);
+            }
             break;
         }
         if ((rc = check_record(o, &rec, t, voff)) != 0)

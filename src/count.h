@@ -25,10 +25,14 @@ typedef struct {
      * to check the order across parts. */
     int first_tid, last_tid;
     int64_t first_pos, last_pos;
+    int64_t failed_at;   /* file offset of unreadable data, or -1 */
 } tally_t;
 
 int tally_init(tally_t *t, int n_targets);
 void tally_free(tally_t *t);
+
+/* Back to all zeros (to count a part again). */
+void tally_reset(tally_t *t);
 
 /* Add part to sum (same n_targets); parts must be added in file order, so
  * that the sum's first and last records are right. */

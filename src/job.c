@@ -102,6 +102,12 @@ stream_opts_t job_stream_opts(job_t *job, const job_file_t *bam)
     return (stream_opts_t){&job->env, &bam->file, job->connections, job->chunk};
 }
 
+scan_opts_t job_scan_opts(const job_t *job, const scan_source_t *source)
+{
+    return (scan_opts_t){.workers = job->workers, .timeout = job->timeout, .stall = job->stall,
+                         .source = source};
+}
+
 /* <BAM name without .bam>_count.txt, made safe. */
 static void output_name(const char *bam_name, char *out, size_t size)
 {

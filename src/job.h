@@ -19,6 +19,7 @@
 #include "dxfile.h"
 #include "jobio.h"
 #include "remote.h"
+#include "scan.h"
 #include "stream.h"
 
 #define BAM_INPUT "mappings_sorted_bam"
@@ -32,6 +33,8 @@ typedef struct {
     int workers;     /* worker processes */
     int connections; /* download connections per worker, when streaming */
     size_t chunk;    /* bytes per download request, when streaming */
+    double timeout;  /* seconds the count may take; 0: no limit */
+    double stall;    /* seconds a worker may go without progress */
 } job_t;
 
 /* An input file: its link, its description, and where it goes locally. */
@@ -63,6 +66,10 @@ int job_open_mirrored(job_t *job, job_file_t *bam, job_file_t *bai, int flags, m
 
 /* Options for a stream source that reads bam's byte ranges (stream.h). */
 stream_opts_t job_stream_opts(job_t *job, const job_file_t *bam);
+
+/* Scan options with the job's workers and time limits, reading through
+ * source (NULL: the local file). */
+scan_opts_t job_scan_opts(const job_t *job, const scan_source_t *source);
 
 /* Write the count file for hdr's reference sequences, keep a copy in
  * ~/out/count_file/, upload it as <BAM name without .bam>_count.txt and

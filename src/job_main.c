@@ -68,7 +68,7 @@ static int count_bam(job_t *job, main_inputs_t *mi, mirror_t *mirror, bam_input_
     }
     stream_opts_t so = job_stream_opts(job, &mi->bam);
     scan_source_t stream = stream_source(&so, mi->bam.path);
-    scan_opts_t opts = {.workers = job->workers, .source = mi->download_first ? NULL : &stream};
+    scan_opts_t opts = job_scan_opts(job, mi->download_first ? NULL : &stream);
     log_info("count: %s with %d worker%s%s%s", mi->bam.file.name, job->workers,
              job->workers == 1 ? "" : "s",
              mi->download_first ? " from the downloaded file" : ", streaming from the download URL",

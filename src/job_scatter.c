@@ -262,7 +262,7 @@ int job_count_part(job_t *job)
     if (rc == 0) {
         stream_opts_t so = job_stream_opts(job, &bam);
         scan_source_t stream = stream_source(&so, bam.path);
-        scan_opts_t opts = {.workers = job->workers, .source = &stream};
+        scan_opts_t opts = job_scan_opts(job, &stream);
         char to[32] = "the end";
         if (end != PLAN_EOF)
             snprintf(to, sizeof to, "%" PRIu64, end >> 16);

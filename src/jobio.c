@@ -132,6 +132,14 @@ void job_reserve_error_space(const char *home)
     free(path);
 }
 
+void job_release_error_space(const char *home)
+{
+    char *path = home_path(home, RESERVE_NAME);
+    if (path)
+        unlink(path);
+    free(path);
+}
+
 /* Write text to home/name through a temporary file and rename. */
 static int write_atomically(const char *home, const char *name, const char *text)
 {
@@ -228,11 +236,9 @@ static void make_utf8(char *s)
 
 int job_write_error(const char *home, int kind, const char *message)
 {
-    char *path = home_path(home, RESERVE_NAME);
+    job_release_error_space(home);
+    char *path = home_path(home, "job_output.json");
     if (path)
-        unlink(path);
-    free(path);
-    if ((path = home_path(home, "job_output.json")))
         unlink(path);
     free(path);
     json_t *ctx;

@@ -38,8 +38,10 @@ int job_input_bool(json_t *input, const char *name, int def, int *value);
 int job_input_string(json_t *input, const char *name, const char *def,
                      const char *const *choices, const char **value);
 
-/* Write 64 KiB that job_write_error frees before writing its report. */
+/* Write 64 KiB that job_write_error frees before writing its report; on
+ * success, job_release_error_space removes it. */
 void job_reserve_error_space(const char *home);
+void job_release_error_space(const char *home);
 
 /* Write home/job_output.json atomically (a temporary file, then rename).
  * Returns 0 or RC_EINTERNAL. */

@@ -35,6 +35,7 @@ typedef struct {
     size_t err_len;
     pool_result_t result;
     int has_result, reaped, stopped, status;
+    double last_progress; /* when the worker last reported progress */
 } worker_t;
 
 /* Set by the signal handler; a process owns its signal disposition. */
@@ -146,6 +147,7 @@ static int start_worker(const pool_spec_t *spec, int index, worker_t *w)
     w[index].pid = pid;
     w[index].out_fd = out[0];
     w[index].err_fd = err[0];
+    w[index].last_progress = log_now();
     return 0;
 }
 
@@ -160,10 +162,12 @@ static int take_frames(const pool_spec_t *spec, int index, worker_t *w)
             break;
         char type = w->buf[at];
         const char *payload = w->buf + at + FRAME_HEADER;
-        if (type == MSG_PROGRESS && len == sizeof(uint64_t) && spec->progress) {
+        if (type == MSG_PROGRESS && len == sizeof(uint64_t)) {
             uint64_t done;
             memcpy(&done, payload, sizeof done);
-            spec->progress(index, done, spec->arg);
+            w->last_progress = log_now();
+            if (spec->progress)
+                spec->progress(index, done, spec->arg);
         } else if (type == MSG_RESULT && !w->has_result) {
             if (!(w->result.data = malloc(len ? len : 1)))
                 return rc_fail(RC_EINTERNAL, "out of memory for worker %d's result", index);
@@ -307,11 +311,23 @@ static void reap(worker_t *w)
     w->reaped = 1;
 }
 
+/* The first running worker that has not reported progress for longer than
+ * spec->stall seconds, or -1. */
+static int stalled_worker(const pool_spec_t *spec, const worker_t *w)
+{
+    double now = log_now();
+    for (int i = 0; spec->stall > 0 && i < spec->n; i++)
+        if (!w[i].reaped && now - w[i].last_progress > spec->stall)
+            return i;
+    return -1;
+}
+
 /* Poll every open pipe until all are closed, reaping each worker as its
- * pipes close; stop the rest on the first failure, a timeout or a signal. */
+ * pipes close; stop the rest on the first failure, a timeout, a stalled
+ * worker or a signal. */
 static int collect(const pool_spec_t *spec, worker_t *w, const char **why, char *why_buf)
 {
-    int n = spec->n, stopping = 0;
+    int n = spec->n, stopping = 0, stalled;
     double start = log_now(), kill_at = 0;
     struct pollfd *fds = calloc(2 * n, sizeof *fds);
     if (!fds)
@@ -339,6 +355,9 @@ static int collect(const pool_spec_t *spec, worker_t *w, const char **why, char 
             *why = why_buf;
         } else if (!stopping && spec->timeout > 0 && log_now() - start > spec->timeout) {
             snprintf(why_buf, 256, "the workers did not finish within %.0f s", spec->timeout);
+            *why = why_buf;
+        } else if (!stopping && (stalled = stalled_worker(spec, w)) >= 0) {
+            snprintf(why_buf, 256, "worker %d made no progress for %.0f s", stalled + 1, spec->stall);
             *why = why_buf;
         }
         if (*why && !stopping) {

@@ -31,6 +31,8 @@ typedef struct {
     pool_describe_fn describe; /* may be NULL */
     void *arg;
     double timeout;           /* seconds for the whole run; 0 for none */
+    double stall;             /* seconds a worker may go without reporting
+                                 progress (a hung worker); 0 for no limit */
 } pool_spec_t;
 
 typedef struct {

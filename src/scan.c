@@ -119,16 +119,14 @@ static void send_progress(void *arg, uint64_t voff)
     pool_send_progress(c->out_fd, voff);
 }
 
-static int count_part(int index, void *arg, int out_fd)
+static int count_once(scan_ctx_t *c, int index, tally_t *t)
 {
-    scan_ctx_t *c = arg;
     const part_t *p = &c->plan->parts[index];
     scan_input_t in;
     int rc = c->source->open(c->source, p->beg, p->end, &in);
     if (rc != 0)
         return rc;
     uint64_t rel = (uint64_t)in.base << 16;
-    c->out_fd = out_fd;
     count_opts_t o = {.path = c->source->name,
                       .addr_base = in.base,
                       .end = p->end == PLAN_EOF ? PLAN_EOF : p->end - rel,
@@ -136,19 +134,47 @@ static int count_part(int index, void *arg, int out_fd)
                       .start_from_index = index > 0,
                       .progress = send_progress,
                       .progress_arg = c};
+    rc = count_records(in.fp, &o, t);
+    /* A failed transfer explains a failed read, so its message wins. */
+    int close_rc = c->source->close(c->source, &in);
+    return close_rc ? close_rc : rc;
+}
+
+/* Data that cannot be read may have been corrupted on the way: read the
+ * part again, and if it fails again, ask the source whether the stored
+ * bytes are as uploaded. Only then is the file itself to blame. */
+static int count_again(scan_ctx_t *c, int index, tally_t *t)
+{
+    int64_t at = t->failed_at;
+    log_info("worker %d: unreadable data near byte %lld; reading the part again", index + 1,
+             (long long)at);
+    tally_reset(t);
+    int rc = count_once(c, index, t);
+    if (rc != RC_EINPUT || t->failed_at < 0)
+        return rc;
+    char *message = strdup(rc_message());
+    int v = c->source->verify(c->source, t->failed_at);
+    if (v == 0 && message)
+        rc_fail(RC_EINPUT, "%s", message);
+    free(message);
+    return v ? v : RC_EINPUT;
+}
+
+static int count_part(int index, void *arg, int out_fd)
+{
+    scan_ctx_t *c = arg;
+    c->out_fd = out_fd;
+    pool_send_progress(out_fd, c->plan->parts[index].beg); /* alive: the stall clock starts */
     tally_t t;
-    if ((rc = tally_init(&t, sam_hdr_nref(c->in->hdr))) == 0) {
-        rc = count_records(in.fp, &o, &t);
-        /* A failed transfer explains a failed read, so its message wins. */
-        int close_rc = c->source->close(c->source, &in);
-        if (close_rc != 0)
-            rc = close_rc;
-        if (rc == 0)
-            rc = send_tally(out_fd, &t);
-        tally_free(&t);
-    } else {
-        c->source->close(c->source, &in);
-    }
+    int rc = tally_init(&t, sam_hdr_nref(c->in->hdr));
+    if (rc != 0)
+        return rc;
+    rc = count_once(c, index, &t);
+    if (rc == RC_EINPUT && t.failed_at >= 0 && c->source->verify)
+        rc = count_again(c, index, &t);
+    if (rc == 0)
+        rc = send_tally(out_fd, &t);
+    tally_free(&t);
     return rc;
 }
 
@@ -235,7 +261,8 @@ static int scan_parts(const bam_input_t *in, const plan_t *plan, const scan_opts
     ctx.done = calloc(n, sizeof *ctx.done);
     int rc = results && parts && ctx.done ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
     pool_spec_t spec = {.n = n, .task = count_part, .progress = on_progress,
-                        .describe = describe_part, .arg = &ctx, .timeout = opts->timeout};
+                        .describe = describe_part, .arg = &ctx, .timeout = opts->timeout,
+                        .stall = opts->stall};
     if (rc == 0)
         rc = pool_run(&spec, results);
     for (int i = 0; rc == 0 && i < n; i++)

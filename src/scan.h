@@ -35,6 +35,11 @@ typedef struct scan_source {
     /* Close what open opened. Returns 0 or an error kind: a transfer that
      * failed, which then explains why reading failed. */
     int (*close)(const struct scan_source *src, scan_input_t *in);
+    /* When a part's data could not be read twice in a row near file offset
+     * at: 0 if the file's stored bytes there are as they were uploaded (so
+     * the file itself is corrupt), or an error kind (the transfer keeps
+     * corrupting them). NULL for a local file, whose bytes are the file. */
+    int (*verify)(const struct scan_source *src, int64_t at);
     const char *name; /* for messages: the file name */
     void *arg;
 } scan_source_t;
@@ -45,6 +50,8 @@ scan_source_t scan_local_source(const char *path);
 typedef struct {
     int workers;                 /* processes (with an index) or threads */
     double timeout;              /* seconds for all workers; 0 for none */
+    double stall;                /* seconds a worker may go without
+                                    progress before it counts as hung */
     const scan_source_t *source; /* NULL: the local file in->path */
 } scan_opts_t;
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <htslib/hfile.h>
+#include <htslib/hts.h>
 
 #include "error.h"
 #include "plan.h"
@@ -241,8 +242,50 @@ static int stream_open(const scan_source_t *src, uint64_t beg, uint64_t end, sca
     return 0;
 }
 
+static int to_md5(void *arg, const char *data, size_t len)
+{
+    hts_md5_update(arg, data, (unsigned long)len);
+    return 0;
+}
+
+/* Fetch the platform part that holds byte at and compare it with its md5. */
+static int stream_verify(const scan_source_t *src, int64_t at)
+{
+    const stream_opts_t *o = src->arg;
+    const dx_file_t *f = o->file;
+    int64_t off = 0;
+    int i = 0;
+    while (i < f->n_parts && off + f->parts[i].size <= at)
+        off += f->parts[i++].size;
+    if (i == f->n_parts || !*f->parts[i].md5)
+        return 0; /* nothing to check against: the read error stands */
+    dx_env_t env;
+    dx_env_copy(&env, o->env);
+    dx_reader_t r;
+    dx_reader_init(&r, &env, f);
+    hts_md5_context *md5 = hts_md5_init();
+    int rc = md5 ? dx_fetch(&r, off, off + f->parts[i].size, to_md5, md5)
+                 : rc_fail(RC_EINTERNAL, "out of memory");
+    if (rc == 0) {
+        unsigned char digest[16];
+        char hex[33];
+        hts_md5_final(digest, md5);
+        hts_md5_hex(hex, digest);
+        if (strcmp(hex, f->parts[i].md5) != 0)
+            rc = rc_fail(RC_EINTERNAL,
+                         "download of %s (%s): part %d does not match its md5 (%s, expected %s) "
+                         "after the data failed to read twice",
+                         f->id, f->name, i + 1, hex, f->parts[i].md5);
+    }
+    if (md5)
+        hts_md5_destroy(md5);
+    dx_reader_free(&r);
+    dx_env_free_copy(&env);
+    return rc;
+}
+
 scan_source_t stream_source(const stream_opts_t *opts, const char *name)
 {
-    return (scan_source_t){.open = stream_open, .close = stream_close, .name = name,
-                           .arg = (void *)opts};
+    return (scan_source_t){.open = stream_open, .close = stream_close, .verify = stream_verify,
+                           .name = name, .arg = (void *)opts};
 }

@@ -9,10 +9,14 @@
  * a failed transfer is reported when the stream is closed, and its message
  * then explains why the counting thread saw the data end early.
  *
- * Integrity: the bytes are not checked against the parts' md5 (the parts
- * do not line up with the workers' ranges); every BGZF block's CRC32 is
- * checked as it is decompressed, and the counts are checked against the
- * index. The download-then-count path checks the md5 of every part.
+ * Integrity: the bytes are not checked against the parts' md5 as they
+ * stream (the parts do not line up with the workers' ranges); every BGZF
+ * block's CRC32 is checked as it is decompressed, and the counts are
+ * checked against the index. When a part's data fails to read, the worker
+ * reads it again; when it fails again, the platform part that holds the bad
+ * byte is fetched and checked against its md5 (scan.h, verify): a mismatch
+ * is the transfer's fault (AppInternalError naming the part), a match the
+ * file's (AppError). The download-then-count path checks every part's md5.
  */
 #ifndef RC_STREAM_H
 #define RC_STREAM_H
