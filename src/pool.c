@@ -80,9 +80,10 @@ int pool_send_result(int out_fd, const void *data, size_t len)
     return send_frame(out_fd, MSG_RESULT, data, len);
 }
 
-/* Test hook: REGCOUNT_TEST_FAULT=<kill|exit|hang>:<worker index> makes
- * that worker die by SIGKILL, exit with an internal error, or hang, so that
- * the tests can show what the parent does about it. */
+/* Test hook: REGCOUNT_TEST_FAULT=<kill|abort|exit|hang>:<worker index>
+ * makes that worker die by SIGKILL or SIGABRT, exit with an internal
+ * error, or hang, so that the tests can show what the parent does about
+ * it. */
 static void test_fault(int index)
 {
     const char *spec = getenv("REGCOUNT_TEST_FAULT");
@@ -92,6 +93,8 @@ static void test_fault(int index)
         return;
     if (strcmp(action, "kill") == 0)
         raise(SIGKILL);
+    if (strcmp(action, "abort") == 0)
+        abort();
     if (strcmp(action, "exit") == 0) {
         fprintf(stderr, "regcount: worker %d: injected failure (REGCOUNT_TEST_FAULT)\n", index + 1);
         _exit(EXIT_INTERNAL);

@@ -16,6 +16,16 @@ DATA=$ROOT/test/data
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/regcount-test.XXXXXX")
 [ -n "${KEEP_OUT:-}" ] || trap 'rm -rf "$OUT"' EXIT
 
+# processes_named COMM PATTERN: pids of processes called COMM whose command
+# line contains PATTERN (from /proc: procps may not be installed).
+processes_named() {
+    local d
+    for d in /proc/[0-9]*; do
+        [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ] && tr '\0' ' ' < "$d/cmdline" 2>/dev/null | grep -qF -- "$2" &&
+            echo "${d#/proc/}"
+    done
+}
+
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
 
@@ -64,8 +74,9 @@ EMU="python3 $ROOT/test/emulator/dxemu.py"
 # emu_init [init options]: a fresh emulator state in $OUT/emu, and an
 # applet directory $OUT/applet that is the real applet except that its
 # entry script also records each job's DX_SECURITY_CONTEXT in $OUT/tokens,
-# so that the tests can search everything a job wrote for its token, and
-# exports JOB_ENV (e.g. "REGCOUNT_CLOSE_WAIT=3") into the job.
+# so that the tests can search everything a job wrote for its token,
+# exports JOB_ENV (e.g. "REGCOUNT_CLOSE_WAIT=3") into the job, and runs the
+# shell code in JOB_PRELUDE before the entry point.
 emu_init() {
     rm -rf "$OUT/emu" "$OUT/applet"
     $EMU init "$OUT/emu" "$@" > /dev/null
@@ -76,6 +87,7 @@ emu_init() {
 . "$ROOT/src/regcount.sh"
 printf '%s\n' "\$DX_SECURITY_CONTEXT" >> "$OUT/tokens"
 ${JOB_ENV:+export $JOB_ENV}
+${JOB_PRELUDE:-}
 WRAP
 }
 

@@ -27,7 +27,7 @@ worker_case "worker hangs past the time bound" hang:1 4 \
 # No worker may be left behind after a failure.
 REGCOUNT_TEST_FAULT=hang:3 "$REGCOUNT" count -q -j 4 -t 2 "$bam" > /dev/null 2>&1
 sleep 0.5
-left=$(pgrep -f "regcount count -q -j 4 -t 2" | wc -l)
+left=$(processes_named regcount "count -q -j 4 -t 2" | wc -l)
 assert_eq "no worker left after a timeout" 0 "$left"
 
 # SIGTERM to the parent stops every worker, writes nothing, exits non-zero.
@@ -41,4 +41,4 @@ assert_eq "SIGTERM: exit status" 4 "$status"
 assert_match "SIGTERM: message" "stopped by signal 15" "$(cat "$OUT/term.err")"
 assert_absent "SIGTERM: no count file" "$OUT/term.txt"
 sleep 0.5
-assert_eq "SIGTERM: no worker left" 0 "$(pgrep -f "regcount count -q -j 4 -o $OUT/term.txt" | wc -l)"
+assert_eq "SIGTERM: no worker left" 0 "$(processes_named regcount "count -q -j 4 -o $OUT/term.txt" | wc -l)"
