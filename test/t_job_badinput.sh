@@ -21,32 +21,71 @@ job_fails() {
     assert_no_token "$name: no token written"
 }
 
-# bad_bam NAME TYPE REGEX FILE [BAI]: upload FILE (and BAI) and run.
+# bad_bam NAME TYPE REGEX FILE [BAI [NAME [RUN_ARGS...]]]: upload FILE as
+# NAME (input.bam) and BAI (if not "") and run.
 bad_bam() {
-    local name=$1 type=$2 regex=$3 args
+    local name=$1 type=$2 regex=$3 file=$4 bai=${5:-} as=${6:-input.bam} args
+    shift 6 2>/dev/null || shift $#
     emu_init
-    args=(-i "mappings_sorted_bam=$(emu_upload "$4" --name "${6:-input.bam}")")
-    [ -z "${5:-}" ] || args+=(-i "mappings_sorted_bai=$(emu_upload "$5" --name input.bam.bai)")
-    job_fails "$name" "$type" "$regex" "${args[@]}"
+    args=(-i "mappings_sorted_bam=$(emu_upload "$file" --name "$as")")
+    [ -z "$bai" ] || args+=(-i "mappings_sorted_bai=$(emu_upload "$bai" --name input.bam.bai)")
+    job_fails "$name" "$type" "$regex" "${args[@]}" "$@"
 }
 
 small=$DATA/small.bam
+medium=$DATA/medium.bam
 samtools view -h "$small" > "$OUT/text.sam"
 bad_bam "SAM text" AppError "in/mappings_sorted_bam/input.bam is not a BAM file" "$OUT/text.sam"
+gzip -c "$OUT/text.sam" > "$OUT/plain.gz"
+bad_bam "gzip but not BGZF" AppError "input.bam is not BGZF-compressed BAM|input.bam is not a BAM file" "$OUT/plain.gz"
+samtools view -C --output-fmt-option no_ref=1 -o "$OUT/x.cram" "$small" 2>/dev/null
+bad_bam "CRAM without a reference" AppError "input.bam is not a BAM file \(it looks like CRAM" "$OUT/x.cram"
 : > "$OUT/empty"
 bad_bam "empty file" AppError "input.bam is empty" "$OUT/empty"
-size=$(stat -c %s "$small")
-head -c $((size / 2)) "$small" > "$OUT/trunc.bam"
-bad_bam "truncated BAM" AppError "input.bam is truncated" "$OUT/trunc.bam"
-python3 -c '
+
+# Truncated inside the header, inside a record, just before the EOF block.
+size=$(stat -c %s "$medium")
+head -c 200 "$medium" > "$OUT/trunc_header.bam"
+head -c $((size / 2)) "$medium" > "$OUT/trunc_record.bam"
+head -c $((size - 28)) "$medium" > "$OUT/trunc_eof.bam"
+for t in header record eof; do
+    bad_bam "truncated ($t)" AppError "input.bam is truncated: the BGZF end-of-file marker is missing" \
+        "$OUT/trunc_$t.bam" "$medium.bai"
+done
+
+# A corrupt block in the middle: a bad CRC, and bad deflate data.
+corrupt_block() { # WHAT OUT: flip a byte of the middle BGZF block
+    python3 - "$medium" "$2" "$1" <<'PY'
 import sys
-d = bytearray(open(sys.argv[1], "rb").read()); d[len(d) // 2] ^= 0x55
-open(sys.argv[2], "wb").write(d)' "$DATA/medium.bam" "$OUT/corrupt.bam"
-bad_bam "corrupt block" AppError "worker [0-9] \(part .*input.bam: truncated or corrupt BGZF block" \
-    "$OUT/corrupt.bam" "$DATA/medium.bam.bai"
-bad_bam "BAI of another BAM" AppError "input.bam.bai does not belong to .*input.bam" \
-    "$DATA/medium.bam" "$small.bai"
+data = bytearray(open(sys.argv[1], "rb").read())
+blocks, at = [], 0
+while at < len(data):
+    size = data[at + 16] + (data[at + 17] << 8) + 1
+    blocks.append((at, size))
+    at += size
+start, size = blocks[len(blocks) // 2]
+data[start + size - 8 if sys.argv[3] == "crc" else start + 30] ^= 0x55
+open(sys.argv[2], "wb").write(data)
+PY
+}
+corrupt_block crc "$OUT/bad_crc.bam"
+bad_bam "corrupt block (bad CRC)" AppError "worker [0-9] \(part .*input.bam: truncated or corrupt BGZF block near byte" \
+    "$OUT/bad_crc.bam" "$medium.bai"
+assert_match "corrupt block (bad CRC): the part was read again first" "reading the part again" "$(cat "$OUT/job.log")"
+corrupt_block deflate "$OUT/bad_deflate.bam"
+bad_bam "corrupt block (bad deflate data)" AppError "worker [0-9] \(part .*input.bam: truncated or corrupt BGZF block near byte" \
+    "$OUT/bad_deflate.bam" "$medium.bai"
+bad_bam "corrupt block, downloaded first" AppError "worker [0-9] \(part .*input.bam: truncated or corrupt BGZF block" \
+    "$OUT/bad_crc.bam" "$medium.bai" input.bam -i download_first=true
+
+# Unsorted, with the index of the sorted file; an index of another BAM; a
+# file that is no index.
+bad_bam "unsorted BAM" AppError "input.bam: no record can be read at byte [0-9]+, where the index says one starts|input.bam is not sorted by coordinate" \
+    "$DATA/unsorted.bam" "$medium.bai"
+bad_bam "BAI of another BAM" AppError "input.bam.bai does not belong to .*input.bam" "$medium" "$small.bai"
 bad_bam "BAI that is not an index" AppError "input.bam.bai is not a BAM index" "$small" "$OUT/text.sam"
+bad_bam "index method without a BAI" AppError "count_method index needs input mappings_sorted_bai" \
+    "$small" "" input.bam -i count_method=index
 
 # The job's input itself.
 emu_init
@@ -63,3 +102,19 @@ echo "{\"mappings_sorted_bam\": {\"\$dnanexus_link\": \"$bam\"}, \"mappings_sort
 job_fails "optional input of the wrong class" AppError "input mappings_sorted_bai must be a file link" --raw-input "$OUT/in.json"
 echo '{"mappings_sorted_bam": {"$dnanexus_link": "file-0000000000000000000000ZZ"}}' > "$OUT/in.json"
 job_fails "file that does not exist" AppError "input mappings_sorted_bam: .*file-0000000000000000000000ZZ.*404" --raw-input "$OUT/in.json"
+
+# A file name with path separators, "..", spaces, quotes and non-ASCII
+# characters stays inside the job's directory and gives a safe output name.
+emu_init
+evil='../../x y'"'"'"z/..\проба.bam'
+bam=$(emu_upload "$DATA/small.bam" --name "$evil") bai=$(emu_upload "$DATA/small.bam.bai" --name "$evil.bai")
+run_job -i mappings_sorted_bam=$bam -i mappings_sorted_bai=$bai
+assert_eq "odd file name: job done" "0 done" "$JOB_STATUS $(json_get "$JOB_JSON" 'j["state"]')"
+uploaded_count_file > "$OUT/odd.uploaded"
+assert_same_file "odd file name: counts equal samtools" "$(expected_counts small)" "$OUT/odd.uploaded"
+name=$($EMU describe "$OUT/emu" "$(json_get "$JOB_JSON" 'j["output"]["count_file"]["$dnanexus_link"]')" | json_get /dev/stdin 'j["name"]')
+assert_match "odd file name: a safe output name" '^[A-Za-z0-9_+-][A-Za-z0-9._+-]*_count\.txt$' "$name"
+assert_eq "odd file name: the inputs stay in in/<input>/" "1 1" \
+    "$(ls -A "$JOB_HOME/in/mappings_sorted_bam" | wc -l) $(ls -A "$JOB_HOME/in/mappings_sorted_bai" | wc -l)"
+assert_eq "odd file name: nothing written outside the job's home" "" \
+    "$(find "$OUT/emu/jobs" "$OUT" -maxdepth 3 -newer "$OUT/emu/emulator.json" \( -name '*x y*' -o -name '*проба*' \) -not -path "$JOB_HOME/*")"
