@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -14,6 +15,8 @@
 #define RESERVE_NAME ".job_error_reserved_space"
 #define RESERVE_SIZE 65536
 #define MAX_ERROR_MESSAGE 8192
+/* The inputs are a few links and values; anything near this is not. */
+#define MAX_INPUT_SIZE (64 << 20)
 
 static char *home_path(const char *home, const char *name)
 {
@@ -26,6 +29,12 @@ int job_input_load(const char *home, json_t **input)
     char *path = home_path(home, "job_input.json");
     if (!path)
         return rc_fail(RC_EINTERNAL, "out of memory");
+    struct stat st;
+    *input = NULL;
+    if (stat(path, &st) == 0 && st.st_size > MAX_INPUT_SIZE) {
+        free(path);
+        return rc_fail(RC_EINPUT, "job_input.json is larger than %d MiB", MAX_INPUT_SIZE >> 20);
+    }
     json_error_t err;
     *input = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
     free(path);

@@ -107,7 +107,8 @@ class Api:
             if fault and fault.is_("drop", "after"):
                 h.drop()
                 return
-            self._send(h, status, value, request_id, entry)
+            claimed = fault.value if fault and fault.is_("content_length") else None
+            self._send(h, status, value, request_id, entry, claimed_length=claimed)
         except CLIENT_GONE as e:
             entry["client_gone"] = type(e).__name__
             h.close_connection = True
@@ -138,12 +139,12 @@ class Api:
             entry["error"] = e.type
             return e.status, error_body(e.type, e.message), fault
 
-    def _send(self, h, status, value, request_id, entry, extra_headers=None):
+    def _send(self, h, status, value, request_id, entry, extra_headers=None, claimed_length=None):
         body = json.dumps(value).encode()
         headers = {"Content-Type": "application/json", "X-Request-ID": request_id}
         headers.update(extra_headers or {})
         entry["status"] = status
-        entry["bytes_sent"] = h.respond(status, headers, body)
+        entry["bytes_sent"] = h.respond(status, headers, body, claimed_length)
 
     def _pick_fault(self, path, body):
         m = OBJECT_ROUTE_RE.match(path)

@@ -14,6 +14,7 @@ Actions (at most one per rule; "delay" may come alone or with one):
     "status": N (+ "retry_after": S, "body": text or JSON)
     "drop": "before" | "after"      ("after": api, or storage upload)
     "drop_after_bytes": K, "corrupt": true, "expire": true   (download)
+    "content_length": N             (api, download: a Content-Length that lies)
     "closing_seconds": S, "never_close": true   (the /file-xxxx/close route)
     "delay": S                      (sleep before answering)
 Every matching rule counts the request; the first firing rule's action is
@@ -25,7 +26,7 @@ import json
 import threading
 
 ACTIONS = ("status", "drop", "drop_after_bytes", "corrupt", "expire",
-           "closing_seconds", "never_close")
+           "closing_seconds", "never_close", "content_length")
 SELECTORS = ("server", "route", "op", "file", "count", "skip")
 MODIFIERS = ("delay", "retry_after", "body")
 
@@ -96,6 +97,10 @@ class Rule:
             _check(value in ("before", "after"), index, '"drop" must be "before" or "after"')
             _check(value == "before" or self.server == "api" or self.op == "upload", index,
                    '"drop": "after" is for the api server or storage uploads')
+        elif action == "content_length":
+            _check(_is_int(value), index, '"content_length" must be an integer >= 0')
+            _check(self.server == "api" or self.op == "download", index,
+                   '"content_length" is for the api server or storage downloads')
         elif action in ("drop_after_bytes", "corrupt", "expire"):
             _check(storage_op == ("storage", "download"), index,
                    f'"{action}" needs "server": "storage", "op": "download"')

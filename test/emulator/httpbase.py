@@ -91,12 +91,16 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):
         """The request log replaces the console log."""
 
-    def respond(self, status, headers, body=b""):
-        """Send a whole response; body is omitted for HEAD."""
+    def respond(self, status, headers, body=b"", claimed_length=None):
+        """Send a whole response; body is omitted for HEAD. claimed_length
+        (a fault) puts another Content-Length than the body's in the
+        header; the connection is then closed after the body."""
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
+        if claimed_length is not None:
+            self.close_connection = True
+        self.send_header("Content-Length", str(len(body) if claimed_length is None else claimed_length))
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()

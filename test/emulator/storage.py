@@ -343,6 +343,9 @@ class Storage:
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(grant.filename)}",
             "x-amz-request-id": request_id, "Content-Length": str(length),
         }
+        if fault and fault.is_("content_length"):  # a lie; the connection closes after
+            headers["Content-Length"] = str(fault.value)
+            h.close_connection = True
         status = 206 if byte_range else 200
         if byte_range:
             headers["Content-Range"] = f"bytes {start}-{start + length - 1}/{size}"
@@ -355,6 +358,8 @@ class Storage:
             return
         limit = length
         if fault and fault.is_("drop_after_bytes"):
+            limit = min(fault.value, length)
+        if fault and fault.is_("content_length"):
             limit = min(fault.value, length)
         corrupt_at = start + length // 2 if fault and fault.is_("corrupt") and length else None
         path = self.state.file_dir(grant.file_id) / "data"
