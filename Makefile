@@ -3,6 +3,9 @@
 #   make            build resources/usr/bin/regcount (and bundle its libraries)
 #   make run        run the applet end to end under the local platform emulator
 #   make test       run every test; ends with "N passed, N failed"
+#   make bench      the benchmark (test/bench/README.md)
+#   make stress     the fault matrix at full strength
+#   make fuzz       the fuzz targets, longer (test/fuzz/README.md)
 #   make clean      remove build products
 #   make deps       install the Debian packages that are missing
 #
@@ -71,6 +74,13 @@ test:
 	sh test/deps.sh build run test
 	$(MAKE) all test-bins
 	test/run.sh
+
+# The fault matrix at full strength: every route throttled 10 times, one
+# route at a time, and the job-fault and subjob tests.
+stress:
+	sh test/deps.sh build run test
+	$(MAKE) all test-bins
+	FAULT_N=10 FAULT_STRESS=1 test/run.sh test/t_faults.sh test/t_job_crash.sh test/t_subjobs.sh
 
 clean:
 	rm -rf $(OBJDIR) $(BIN) resources/usr/lib $(TBIN) test/data test/out
