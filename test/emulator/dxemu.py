@@ -10,7 +10,8 @@ Usage: python3 dxemu.py <command> ROOT ...   (see README.md, or --help)
     build ROOT APPLET_DIR
     run ROOT APPLET_DIR [--input F | --raw-input F] [-i name=value ...] [--function F]
         [--faults F] [--rate B] [--close-delay S] [--timeout S] [--max-parallel N]
-    run-workflow ROOT WORKFLOW.json [-i name=value | -i stage.field=value ...] [...]
+    run-workflow ROOT WORKFLOW.json [-i name=value | -i stage.field=value ...]
+        [--applet NAME=applet-… ...] [...]
     serve ROOT [--port N] [--storage-port N] [--faults F] [--rate B] [--close-delay S]
 
 Exit status: 0 on success (run: the job is done), 1 when the job or analysis
@@ -33,7 +34,8 @@ from faults import FaultError, FaultSet  # noqa: E402
 from files import Files, file_describe  # noqa: E402
 from iospec import SpecError, parse_cli_inputs  # noqa: E402
 from state import UPLOAD_PARAMS, State  # noqa: E402
-from workflow import WorkflowError, load_workflow, run_workflow  # noqa: E402
+from workflow import (WorkflowError, load_workflow, parse_applet_pairs,  # noqa: E402
+                      run_workflow)
 
 DEFAULT_PART_SIZE = 64 << 20
 REPORT_KEYS = ("failureReason", "failureMessage", "failureFrom")
@@ -138,7 +140,7 @@ def cmd_run(args):
 
 def cmd_run_workflow(args):
     with make_emulator(args) as emu:
-        wf = load_workflow(args.workflow, emu.state)
+        wf = load_workflow(args.workflow, emu.state, parse_applet_pairs(args.applet))
         analysis = run_workflow(emu, wf, args.i)
     print_json(report(analysis))
     return 0 if analysis["state"] == "done" else 1
@@ -211,6 +213,8 @@ def parser():
     p = sub.add_parser("run-workflow", help="run a dxworkflow.json")
     p.add_argument("root")
     p.add_argument("workflow")
+    p.add_argument("--applet", action="append", default=[], metavar="NAME=ID",
+                   help='the applet ID an "@NAME@" executable placeholder stands for')
     job_options(p)
     p.set_defaults(func=cmd_run_workflow)
     p = sub.add_parser("serve", help="only serve the API and storage")

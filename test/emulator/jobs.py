@@ -10,9 +10,12 @@ Offers JobManager:
 
 Each job runs in its own thread: waiting_on_input until its JBORs, dependsOn
 and linked files are ready; runnable until a slot is free (max_parallel);
-running = `bash -e -c 'source ./<job>.code.sh; <function>'` in a fresh home,
-in its own process group; then waiting_on_output until its children are
-done, its output JBORs resolve and its output files are closed; then done.
+running = `bash -e -c 'cd "$HOME"; . ./environment; . ./<job>.code.sh;
+<function>'` in a fresh home (~/environment holds the input variables, see
+bashvars.py; PATH offers the applet's resources, then the emulated
+worker's dx-toolkit in bin/), in its own process group; then
+waiting_on_output until its children are done, its output JBORs resolve
+and its output files are closed; then done.
 
 Failure (the platform's reasons): a non-zero exit or job_error.json ->
 job_error.json's type and message (AppError or AppInternalError; another
@@ -43,6 +46,7 @@ import threading
 import traceback
 
 from access import Caller
+from bashvars import bash_variables, environment_text, input_patterns
 from errors import (ApiError, get_dict, get_fields, get_str, get_str_list, invalid,
                     select_fields)
 from iospec import check_output
@@ -50,6 +54,8 @@ from links import check_links, find_jbors, find_links, is_id, resolve_jbors
 from state import REGION, now_ms
 
 TERMINAL = ("done", "failed", "terminated")
+# The emulated worker image's tools (a subset of dx-toolkit; see README.md).
+DX_TOOLKIT_BIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bin")
 GRACE_SECONDS = 3.0
 FUNCTION_RE = re.compile(r"^[A-Za-z_][0-9A-Za-z_]*$")
 ACCEPTED_ERROR_TYPES = ("AppError", "AppInternalError")
@@ -466,9 +472,11 @@ class JobManager:
                 if job["state"] in TERMINAL:
                     return None
                 home = self._prepare_home(job)
+                env = self._environment(job, home)
+                self._write_input_variables(job, home, env)
                 job["startedRunning"] = now_ms()
                 self._set_state(job, "running")
-                proc = self._spawn(job, home)
+                proc = self._spawn(job, home, env)
                 self.procs[jid] = proc
             rc, timed_out = self._wait_process(job, proc)
         finally:
@@ -504,14 +512,17 @@ class JobManager:
         shutil.copyfile(script, home / f"{job['id']}.code.sh")
         return home
 
-    def _spawn(self, job, home):
-        """Start `bash -e` sourcing the script and calling the entry point."""
+    def _environment(self, job, home):
+        """The job's environment: PATH with the applet's resources first,
+        then the emulated worker's dx-toolkit (DX_TOOLKIT_BIN), then the
+        caller's PATH; LANG, TMPDIR; HOME and the platform's DX_* variables."""
         applet = self.state.get(job["applet"], "applet")
         resources = os.path.join(applet["dir"], "resources")
         env = {k: os.environ[k] for k in ("PATH", "LANG", "TMPDIR") if k in os.environ}
         env["PATH"] = ":".join([os.path.join(resources, "usr/local/bin"),
                                 os.path.join(resources, "usr/bin"),
                                 os.path.join(resources, "bin"),
+                                DX_TOOLKIT_BIN,
                                 env.get("PATH", os.defpath)])
         token = self.job_tokens[job["id"]]
         env.update({
@@ -521,8 +532,44 @@ class JobManager:
             "DX_APISERVER_PORT": str(self.api_port), "DX_JOB_ID": job["id"],
             "DX_WORKSPACE_ID": job["workspace"], "DX_PROJECT_CONTEXT_ID": job["project"],
         })
+        return env
+
+    def _write_input_variables(self, job, home, env):
+        """~/environment: the input variables of the job (bashvars.py), from
+        job_input.json as far as it is a JSON object (a raw input that is
+        not gets none); name collisions are reported in the job log."""
+        try:
+            with open(home / "job_input.json") as f:
+                job_input = json.load(f)
+        except (OSError, ValueError):
+            job_input = None
+        applet = self.state.get(job["applet"], "applet")
+        patterns = (input_patterns(applet["dxapp"].get("inputSpec"))
+                    if job["function"] == "main" else {})
+
+        def file_name(fid):
+            f = self.state.get(fid, "file")
+            return None if f is None else f["name"]
+
+        assignments, warnings = bash_variables(job_input, patterns, file_name, home, env)
+        with open(home / "environment", "w", encoding="utf-8", errors="surrogatepass") as f:
+            f.write(environment_text(job["id"], assignments))
+        for warning in warnings:
+            self._log_line(job["id"], f"dxemu: {warning}")
+
+    def _log_line(self, jid, line):
+        """A line of the emulator's own in the job log (and on stderr)."""
+        with open(self.state.job_dir(jid) / "log", "a") as log:
+            log.write(line + "\n")
+        if self.echo:
+            sys.stderr.write(f"{jid}: {line}\n")
+            sys.stderr.flush()
+
+    def _spawn(self, job, home, env):
+        """Start `bash -e`: source ~/environment and the script, call the
+        entry point."""
         fn = job["function"]
-        code = (f"source ./{job['id']}.code.sh; "
+        code = (f'cd "$HOME"; . ./environment; . ./{job["id"]}.code.sh; '
                 f'if [[ "$(type -t {fn})" == function ]]; then {fn}; else echo '
                 f'"Global scope execution complete. Not invoking entry point function {fn} '
                 f'because it was not found" >&2; fi')

@@ -769,9 +769,11 @@ class TestJobs(EmulatorCase):
         self.assertEqual((env["ctx_keys"], env["ctx_type"]), (["auth_token", "auth_token_type"],
                                                               "Bearer"))
         self.assertTrue(env["PATH"].split(":")[1].endswith("envdump/resources/usr/bin"))
+        self.assertEqual(env["PATH"].split(":")[3], os.path.join(HERE, "bin"))
         self.assertNotIn("DXEMU_TEST_LEAK", env)
         self.assertIn("job_input.json", env["home_files"])
         self.assertIn("dnanexus-job.json", env["home_files"])
+        self.assertIn("environment", env["home_files"])
         with open(self.home(d["id"]) / "job_input.json") as f:
             self.assertEqual(json.load(f), {"x": 1})
         self.assertTrue(d["workspace"].startswith("container-"))
@@ -955,6 +957,316 @@ PY
         self.assertLessEqual(first["stoppedRunning"], second["startedRunning"])
 
 
+# ---- the worker: input variables and the dx-toolkit subset ----------------
+
+DX_BIN = os.path.join(HERE, "bin")
+
+
+def nul_split(path):
+    """The values a `printf '%s\\0'` dump wrote."""
+    with open(path, "rb") as f:
+        return f.read().decode().split("\0")[:-1]
+
+
+INPUT_VARS = r"""
+    echo "$n|$s" > global.txt
+    main() {
+        dump() { printf '%s\0' "$@"; }
+        dump "$f" "$f_name" "$f_prefix" "$f_path" > f.bin
+        dump "$g" "$g_name" "$g_prefix" "$g_path" > g.bin
+        dump "$odd" "$odd_name" "$odd_prefix" "$odd_path" > odd.bin
+        dump "$n" "$x" "$b" "$s" "$h" "$PATH" "$HOME" > scalars.bin
+        dump "${arr[@]}" > arr.bin
+        dump "${arr_name[@]}" > arr_name.bin
+        dump "${arr_prefix[@]}" > arr_prefix.bin
+        dump "${arr_path[@]}" > arr_path.bin
+        dump "${strs[@]}" > strs.bin
+        echo "${#empty[@]} ${opt-unset} ${#strs[@]} ${#arr[@]}" > counts.txt
+        python3 -c 'import os; print([k for k in ("n", "s", "f", "f_name") if k in os.environ])' \
+            > exported.txt
+    }
+"""
+
+
+class TestInputVariables(EmulatorCase):
+
+    def import_file(self, data, name):
+        path = os.path.join(self.tmp, f"local-{len(os.listdir(self.tmp))}")
+        with open(path, "wb") as f:
+            f.write(data)
+        return self.emu.files.import_local(path, name, self.project, "/", 64 * MIB, True)
+
+    def test_input_variables(self):
+        spec = [{"name": "f", "class": "file", "patterns": ["*.bam", "*.sorted.bam", "x??.bam"]},
+                {"name": "g", "class": "file"},
+                {"name": "odd", "class": "file", "patterns": ["*.txt"]},
+                {"name": "arr", "class": "array:file", "patterns": ["*.vcf.gz"]},
+                {"name": "n", "class": "int"}, {"name": "x", "class": "float"},
+                {"name": "b", "class": "boolean"}, {"name": "s", "class": "string"},
+                {"name": "h", "class": "hash"}, {"name": "strs", "class": "array:string"},
+                {"name": "empty", "class": "array:int"},
+                {"name": "opt", "class": "string", "optional": True},
+                {"name": "PATH", "class": "string"}]
+        odd_name = 'it\'s a "$HOME" `x` file/v1.txt'
+        f = self.import_file(b"bam", "sample.sorted.bam")
+        g = self.import_file(b"fq", "reads.fastq.gz")
+        odd = self.import_file(b"odd", odd_name)
+        arr_names = [f"s{i}.vcf.gz" for i in range(10)] + ["s 10.vcf.gz"]
+        arr = [self.import_file(b"v", name) for name in arr_names]
+        s = 'it\'s $HOME `date` "q"\nline2 \\ end'
+        given = {"f": link(f), "g": {"$dnanexus_link": {"project": self.project, "id": g}},
+                 "odd": link(odd), "arr": [link(a) for a in arr], "n": 5, "x": 0.5, "b": True,
+                 "s": s, "h": {"a": [1, "x"], "b": None}, "strs": ["a b", "$c", ""],
+                 "empty": [], "PATH": "evil"}
+        d = self.run_applet("vars", INPUT_VARS, given, input_spec=spec)
+        self.assertEqual(d["state"], "done", d)
+        home = str(self.emu.state.job_dir(d["id"]) / "home")
+        inp = os.path.join(home, "in")
+        out = lambda name: os.path.join(home, name)  # noqa: E731
+        self.assertEqual(nul_split(out("f.bin")), [json.dumps(link(f)), "sample.sorted.bam",
+                                                   "sample", f"{inp}/f/sample.sorted.bam"])
+        self.assertEqual(nul_split(out("g.bin")), [json.dumps(link(g)), "reads.fastq.gz",
+                                                   "reads", f"{inp}/g/reads.fastq.gz"])
+        unix = odd_name.replace("/", "%2F")
+        self.assertEqual(nul_split(out("odd.bin")), [json.dumps(link(odd)), unix, unix[:-4],
+                                                     f"{inp}/odd/{unix}"])
+        scalars = nul_split(out("scalars.bin"))
+        self.assertEqual(scalars[:5], ["5", "0.5", "true", s, '{"a": [1, "x"], "b": null}'])
+        self.assertTrue(scalars[5].startswith(os.path.join(self.tmp, "vars", "resources")))
+        self.assertEqual(scalars[6], home)
+        self.assertEqual(nul_split(out("arr.bin")), [json.dumps(link(a)) for a in arr])
+        self.assertEqual(nul_split(out("arr_name.bin")), arr_names)
+        self.assertEqual(nul_split(out("arr_prefix.bin")), [n[:-7] for n in arr_names])
+        self.assertEqual(nul_split(out("arr_path.bin")),
+                         [f"{inp}/arr/{i:02d}/{n}" for i, n in enumerate(arr_names)])
+        self.assertEqual(nul_split(out("strs.bin")), ["a b", "$c", ""])
+        with open(out("counts.txt")) as fh:
+            self.assertEqual(fh.read(), "0 unset 3 11\n")
+        with open(out("global.txt")) as fh:
+            self.assertEqual(fh.read(), f"5|{s}\n")
+        with open(out("exported.txt")) as fh:
+            self.assertEqual(fh.read(), "[]\n")  # plain shell variables, as dxpy's harness
+        with open(self.emu.state.job_dir(d["id"]) / "log") as fh:
+            self.assertIn("(PATH) would cause a name collision", fh.read())
+
+    def test_raw_input_variables(self):
+        code = r"""
+            main() {
+                printf '%s\0' "$f" "$f_name" "$f_prefix" "$s" "$missing" > vars.bin
+                cp job_input.json seen.json
+            }"""
+        applet = self.applet("raw", code)
+        fid = self.import_file(b"x", "a b.txt")
+        cases = {"object": json.dumps({
+                     "f": {"$dnanexus_link": {"project": self.project, "id": fid}},
+                     "bad-name": 1, "s": "x y", "missing": link("file-" + "B" * 24)}),
+                 "malformed": "{not json", "array": "[1, 2]"}
+        homes = {}
+        for case, text in cases.items():
+            path = os.path.join(self.tmp, f"raw-{case}.json")
+            with open(path, "w") as fh:
+                fh.write(text)
+            jid = self.emu.start_job(applet, raw_input=path)
+            self.emu.jobs.wait(jid)
+            self.assertEqual(self.emu.state.get(jid)["state"], "done", case)
+            homes[case] = self.emu.state.job_dir(jid) / "home"
+            with open(homes[case] / "seen.json") as fh:
+                self.assertEqual(fh.read(), text, case)
+        self.assertEqual(nul_split(homes["object"] / "vars.bin"),
+                         [json.dumps(link(fid)), "a b.txt", "a b", "x y",
+                          json.dumps(link("file-" + "B" * 24))])
+        with open(homes["object"].parent / "log") as fh:
+            self.assertIn("'bad-name' is not a usable bash variable name", fh.read())
+        for case in ("malformed", "array"):
+            with open(homes[case] / "environment") as fh:
+                self.assertEqual([ln for ln in fh if not ln.startswith("#")], [], case)
+            self.assertEqual(nul_split(homes[case] / "vars.bin"), [""] * 5)
+
+
+class TestWorkerTools(EmulatorCase):
+    min_part_size = 1024
+
+    def job_entries(self, jid):
+        return [e for e in self.log_entries() if e.get("job") == jid]
+
+    def test_download_upload_roundtrip(self):
+        data = os.urandom(5000)
+        fid = self.put_file(data, "data.bin", part_size=1024)
+        code = r"""
+            main() {
+                set -o pipefail
+                dx download "$f"
+                mkdir sub && dx download "$f" -o sub/
+                dx download "$DX_PROJECT_CONTEXT_ID:$fid" -o copy2.bin
+                dx download "$fid" -o - > copy3.bin
+                if dx download "$fid" -o copy2.bin 2> refused.txt; then
+                    echo overwrote > refused.txt
+                fi
+                dx download "$fid" -o copy2.bin -f
+                up=$(dx upload --brief --buffer-size 1024 -p \
+                     --destination "/res/out name.bin" copy2.bin)
+                : > empty.txt
+                e=$(dx upload --brief empty.txt)
+                s=$(printf 'from stdin' | dx upload --brief - --destination stdin.txt)
+                dx describe "$up" --name > name.txt
+                dx-jobutil-add-output copy "$up" --class=file
+                dx-jobutil-add-output empty "$e"
+                dx-jobutil-add-output stdin "$s" --class file
+                dx-jobutil-add-output n 42 --class=int
+                dx-jobutil-add-output words "a b" --class=array:string
+                dx-jobutil-add-output words c --array
+                dx-jobutil-add-output auto_hash '{"k": 1}'
+                dx-jobutil-add-output text "plain words"
+            }"""
+        d = self.run_applet("tools", code, {"f": link(fid), "fid": fid},
+                            input_spec=[{"name": "f", "class": "file"},
+                                        {"name": "fid", "class": "string"}])
+        self.assertEqual(d["state"], "done", d)
+        home = self.emu.state.job_dir(d["id"]) / "home"
+        for name in ("data.bin", "sub/data.bin", "copy2.bin", "copy3.bin"):
+            with open(home / name, "rb") as fh:
+                self.assertEqual(fh.read(), data, name)
+        with open(home / "refused.txt") as fh:
+            self.assertIn("already exists", fh.read())
+        with open(home / "name.txt") as fh:
+            self.assertEqual(fh.read(), "out name.bin\n")
+        out = d["output"]
+        self.assertEqual({k: out[k] for k in ("n", "words", "auto_hash", "text")},
+                         {"n": 42, "words": ["a b", "c"], "auto_hash": {"k": 1},
+                          "text": "plain words"})
+        copy = self.emu.state.get(out["copy"]["$dnanexus_link"])
+        self.assertEqual((copy["state"], copy["name"], copy["containers"][d["workspace"]]),
+                         ("closed", "out name.bin", "/res"))
+        self.assertEqual([copy["parts"][str(i)]["size"] for i in range(1, 6)],
+                         [1024] * 4 + [904])
+        with open(self.emu.state.file_dir(copy["id"]) / "data", "rb") as fh:
+            self.assertEqual(fh.read(), data)
+        empty = self.emu.state.get(out["empty"]["$dnanexus_link"])
+        self.assertEqual((empty["state"], list(empty["parts"]), empty["parts"]["1"]["size"]),
+                         ("closed", ["1"], 0))
+        with open(self.emu.state.file_dir(out["stdin"]["$dnanexus_link"]) / "data", "rb") as fh:
+            self.assertEqual(fh.read(), b"from stdin")
+        # As a real client: the token on API calls only; storage requests
+        # carry exactly the returned headers (no Content-Type on PUTs), a
+        # fresh /upload URL per PUT, a project on every /download, nonces.
+        entries = self.job_entries(d["id"])
+        api = [e for e in entries if e["server"] == "api"]
+        storage = [e for e in entries if e["server"] == "storage"]
+        self.assertTrue(all(e["headers"]["authorization"] == {"present": True, "scheme": "Bearer"}
+                            and e["headers"]["content-type"] == "application/json"
+                            and e["status"] == 200 for e in api))
+        self.assertTrue(all("authorization" not in e["headers"] for e in storage))
+        puts = [e for e in storage if e["route"] == "upload"]
+        self.assertTrue(puts and all("content-type" not in e["headers"] for e in puts))
+        self.assertEqual(len([e for e in api if e["path"].endswith("/upload")]), len(puts))
+        self.assertEqual(len(puts), 5 + 1 + 1)
+        downloads = [e for e in api if e["path"].endswith("/download")]
+        self.assertTrue(downloads and all(e["body"].get("project") for e in downloads))
+        self.assertTrue(all(e["body"].get("nonce") for e in api if e["path"] == "/file/new"))
+        token = self.emu.jobs.job_tokens[d["id"]].encode()
+        for dirpath, _, names in os.walk(self.root):
+            for name in names:
+                with open(os.path.join(dirpath, name), "rb") as fh:
+                    self.assertNotIn(token, fh.read(), name)
+
+    def test_download_checks_md5_per_part(self):
+        data = os.urandom(3000)
+        fid = self.put_file(data, "data.bin", part_size=1024)
+        self.with_faults([{"server": "storage", "op": "download", "corrupt": True}])
+        code = 'main() { dx download "$f" -o x.bin; }\n'
+        spec = [{"name": "f", "class": "file"}]
+        d = self.run_applet("retry", code, {"f": link(fid)}, input_spec=spec)
+        self.assertEqual(d["state"], "done", d)
+        with open(self.emu.state.job_dir(d["id"]) / "home" / "x.bin", "rb") as fh:
+            self.assertEqual(fh.read(), data)
+        with open(self.emu.state.job_dir(d["id"]) / "log") as fh:
+            self.assertIn("does not match", fh.read())
+        self.with_faults([{"server": "storage", "op": "download", "corrupt": True,
+                           "count": "all"}])
+        code = r"""
+            main() {
+                if dx download "$f" -o y.bin 2> err.txt; then echo ok > result.txt
+                else echo "failed $?" > result.txt; fi
+                [ ! -e y.bin ] || echo leftover >> result.txt
+            }"""
+        d = self.run_applet("corrupt", code, {"f": link(fid)}, input_spec=spec)
+        home = self.emu.state.job_dir(d["id"]) / "home"
+        with open(home / "result.txt") as fh:
+            self.assertEqual(fh.read(), "failed 3\n")
+        with open(home / "err.txt") as fh:
+            self.assertIn("md5", fh.read())
+
+    def test_upload_retries_with_fresh_urls(self):
+        self.with_faults([{"server": "storage", "op": "upload", "status": 500},
+                          {"server": "api", "route": "/file-*/describe", "status": 503,
+                           "retry_after": 1}])
+        d = self.run_applet("upretry", r"""
+            main() {
+                echo hello > x.txt
+                dx-jobutil-add-output f "$(dx upload --brief x.txt)" --class=file
+            }""", output_spec=[{"name": "f", "class": "file"}])
+        self.assertEqual(d["state"], "done", d)
+        fid = d["output"]["f"]["$dnanexus_link"]
+        with open(self.emu.state.file_dir(fid) / "data", "rb") as fh:
+            self.assertEqual(fh.read(), b"hello\n")
+        entries = self.job_entries(d["id"])
+        self.assertEqual(len([e for e in entries if e["path"] == f"/{fid}/upload"]), 2)
+        self.assertEqual([e["status"] for e in entries if e.get("route") == "upload"], [500, 200])
+
+    def test_applet_tools_come_first_on_path(self):
+        adir = make_applet(self.tmp, "own", r"""
+            main() {
+                dx describe anything > which.txt
+                command -v dx-jobutil-add-output >> which.txt
+            }""")
+        own = os.path.join(adir, "resources", "usr", "bin", "dx")
+        with open(own, "w") as fh:
+            fh.write("#!/bin/sh\necho \"applet's own dx\"\n")
+        os.chmod(own, 0o755)
+        d = self.emu.run(self.emu.build(adir), {})
+        with open(self.emu.state.job_dir(d["id"]) / "home" / "which.txt") as fh:
+            self.assertEqual(fh.read(), f"applet's own dx\n{DX_BIN}/dx-jobutil-add-output\n")
+
+    def test_report_error(self):
+        d = self.run_applet("err1", 'main() { dx-jobutil-report-error "bad input!"; echo no; }\n')
+        self.assertEqual((d["state"], d["failureReason"], d["failureMessage"]),
+                         ("failed", "AppError", "bad input!"))
+        d = self.run_applet("err2",
+                            'main() { dx-jobutil-report-error "a bug" AppInternalError; }\n')
+        self.assertEqual((d["failureReason"], d["failureMessage"]), ("AppInternalError", "a bug"))
+
+    def test_add_output_classes(self):
+        out = os.path.join(self.tmp, "job_output.json")
+
+        def add(*args):
+            return subprocess.run([os.path.join(DX_BIN, "dx-jobutil-add-output"), *args,
+                                   "-o", out], capture_output=True, text=True).returncode
+
+        job, fid = "job-" + "B" * 24, "file-" + "F" * 24
+        self.assertEqual([add("a", fid), add("b", f"{job}:out"), add("c", "true"),
+                          add("d", "3", "--class", "float"), add("e", fid, "--class", "file"),
+                          add("g", f"analysis-{'A' * 24}:x", "--class", "analysisref"),
+                          add("h", "1", "--class", "array:int"), add("h", "2", "--array"),
+                          add("i", "TRUE", "--class", "boolean")], [0] * 9)
+        with open(out) as fh:
+            self.assertEqual(json.load(fh), {
+                "a": link(fid), "b": {"job": job, "field": "out"}, "c": True, "d": 3.0,
+                "e": link(fid), "g": {"$dnanexus_link": {"analysis": "analysis-" + "A" * 24,
+                                                         "field": "x"}},
+                "h": [1, 2], "i": True})
+        self.assertEqual([add("x", "1.5", "--class", "int"),
+                          add("x", "maybe", "--class", "boolean"),
+                          add("x", "not a link", "--class", "file"), add("a", "1", "--array"),
+                          add("x", "nojob:field", "--class", "jobref")], [3] * 5)
+
+    def test_dx_outside_a_job(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DX_")}
+        r = subprocess.run([os.path.join(DX_BIN, "dx"), "describe", "file-" + "F" * 24],
+                           capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("DX_SECURITY_CONTEXT", r.stderr)
+
+
 # ---- workflows and the command line ---------------------------------------
 
 class TestWorkflowAndCli(EmulatorCase):
@@ -1023,6 +1335,22 @@ class TestWorkflowAndCli(EmulatorCase):
             json.dump(wf, f)
         with self.assertRaises(ValueError):
             load_workflow(path, self.emu.state)
+
+    def test_workflow_placeholders(self):
+        from workflow import WorkflowError, load_workflow, parse_applet_pairs
+        a = self.applet("a", "main() { :; }\n")
+        wf = {"stages": [{"id": "s", "executable": "@a@"}]}
+        path = os.path.join(self.tmp, "wf.json")
+        with open(path, "w") as f:
+            json.dump(wf, f)
+        loaded = load_workflow(path, self.emu.state, parse_applet_pairs([f"a={a['id']}"]))
+        self.assertEqual(loaded["stages"][0]["executable"], a["id"])
+        with self.assertRaisesRegex(WorkflowError, "--applet a=applet-"):
+            load_workflow(path, self.emu.state)
+        with self.assertRaises(WorkflowError):
+            parse_applet_pairs(["a"])
+        with self.assertRaisesRegex(WorkflowError, "not a registered applet"):
+            load_workflow(path, self.emu.state, {"a": "applet-" + "B" * 24})
 
     def test_cli_serve_with_user_token(self):
         env = {**os.environ, "DXEMU_USER_TOKEN": "user-secret-1"}
@@ -1116,16 +1444,29 @@ class TestRate(EmulatorCase):
 
 # ---- running -----------------------------------------------------------------
 
+TIMED = (TestRate, TestMaxParallel)
+
+OUTPUT_LOCK = threading.Lock()
+
+
+def print_line(line):
+    """One whole line on stdout: tests run in threads, and print() writes
+    the text and its newline separately, so two lines could interleave."""
+    with OUTPUT_LOCK:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
 class LineResult(unittest.TestResult):
     """Prints "PASS name" or "FAIL name: why" for each test."""
 
     def addSuccess(self, test):
         super().addSuccess(test)
-        print(f"PASS emulator.{test._testMethodName}", flush=True)
+        print_line(f"PASS emulator.{test._testMethodName}")
 
     def _fail(self, test, err):
         why = "".join(str(err[1]).splitlines()[:1]) or err[0].__name__
-        print(f"FAIL emulator.{test._testMethodName}: {err[0].__name__}: {why}", flush=True)
+        print_line(f"FAIL emulator.{test._testMethodName}: {err[0].__name__}: {why}")
 
     def addFailure(self, test, err):
         super().addFailure(test, err)
@@ -1146,13 +1487,19 @@ def main():
         tests[i].run(result)
         results[i] = result
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(tests))]
+    # Tests that measure time run alone, after the others, so that the load
+    # of the parallel batches does not skew their measurements.
+    timed = [i for i, t in enumerate(tests) if isinstance(t, TIMED)]
+    batches = [i for i in range(len(tests)) if i not in timed]
+    threads = [threading.Thread(target=run, args=(i,)) for i in batches]
     for start in range(0, len(threads), 8):
         batch = threads[start:start + 8]
         for t in batch:
             t.start()
         for t in batch:
             t.join()
+    for i in timed:
+        run(i)
     return 0 if all(r.wasSuccessful() for r in results) else 1
 
 

@@ -1,9 +1,17 @@
 """Workflows (dxworkflow.json): stages run as root jobs, linked by outputs.
 
-Offers load_workflow(path, state) (parse and check the JSON: stage IDs,
-registered applet executables, links to existing stages and workflow
+Offers load_workflow(path, state, applets) (parse and check the JSON: stage
+IDs, registered applet executables, links to existing stages and workflow
 inputs, no cycles), run_workflow(emulator, workflow, pairs) (run it; the
-analysis describe hash) and WorkflowError.
+analysis describe hash), parse_applet_pairs() and WorkflowError.
+
+Executable placeholders: `dx build` needs applet IDs in `executable`, which
+a dxworkflow.json kept in a repository cannot know. The convention here is
+`"executable": "@NAME@"` (autoconf-style), standing for the ID of the
+applet called NAME; `applets` ({NAME: ID}, from `run-workflow --applet
+NAME=ID`, with the IDs `build` printed) replaces them, as sed does before
+`dx build` on the platform. A placeholder left unreplaced is an error, as
+it would be on the platform.
 
 Stage input values are literals, {"$dnanexus_link": {"stage": S,
 "outputField": F}} or {"$dnanexus_link": {"workflowInputField": N}}; a
@@ -17,13 +25,41 @@ given by name are not supported (UNCONFIRMED on the platform).
 """
 
 import json
+import re
 
 from iospec import SpecError, parse_cli_inputs, validate_input
 from state import now_ms
 
 
+PLACEHOLDER_RE = re.compile(r"^@([A-Za-z0-9_.-]+)@$")
+
+
 class WorkflowError(ValueError):
     """A workflow that cannot run; the message says why."""
+
+
+def parse_applet_pairs(pairs):
+    """{NAME: ID} from "NAME=applet-…" strings (run-workflow --applet)."""
+    result = {}
+    for pair in pairs or ():
+        name, sep, oid = pair.partition("=")
+        if not sep or not name or not oid.startswith("applet-"):
+            raise WorkflowError(f"--applet {pair}: expected NAME=applet-…")
+        result[name] = oid
+    return result
+
+
+def _substitute(stage, applets):
+    """Replace an @NAME@ executable placeholder by the applet's ID."""
+    executable = stage.get("executable")
+    match = PLACEHOLDER_RE.match(executable) if isinstance(executable, str) else None
+    if match is None:
+        return
+    name = match.group(1)
+    if name not in applets:
+        raise WorkflowError(f'stage {stage["id"]}: executable "{executable}" is a placeholder; '
+                            f"give --applet {name}=applet-… (the ID `build` printed)")
+    stage["executable"] = applets[name]
 
 
 def _stage_ref(value):
@@ -44,8 +80,8 @@ def _input_ref(value):
     return None
 
 
-def load_workflow(path, state):
-    """The checked workflow JSON."""
+def load_workflow(path, state, applets=None):
+    """The checked workflow JSON, @NAME@ placeholders replaced by applets."""
     try:
         with open(path) as f:
             wf = json.load(f)
@@ -59,6 +95,7 @@ def load_workflow(path, state):
         raise WorkflowError(f"{path}: every stage needs a unique string id")
     inputs = {i["name"] for i in wf.get("inputs", [])}
     for stage in stages:
+        _substitute(stage, applets or {})
         if state.get(stage.get("executable"), "applet") is None:
             raise WorkflowError(f'stage {stage["id"]}: executable "{stage.get("executable")}" '
                                 "is not a registered applet (use build)")
