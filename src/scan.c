@@ -225,21 +225,35 @@ int scan_check_order(const bam_input_t *in, const tally_t *parts, int n)
 /* Every reference sequence must hold as many records as the index says
  * (its mapped plus unmapped count): a cheap proof that the index belongs to
  * the file and that the split points were record starts. */
+/* The number of records the index holds for tid, into *n: 1 if it says,
+ * 0 if it has no counts (an index not written by samtools or htslib). */
+static int indexed_records(const hts_idx_t *idx, int tid, uint64_t *n)
+{
+    uint64_t mapped, unmapped, beg, end;
+    if (hts_idx_get_stat(idx, tid, &mapped, &unmapped) == 0) {
+        *n = mapped + unmapped;
+        return 1;
+    }
+    *n = 0;
+    /* No counts, and no chunks either: the index says tid has no records. */
+    return !plan_tid_range(idx, tid, &beg, &end);
+}
+
 int scan_check_index(const bam_input_t *in, const tally_t *total, int read_unplaced)
 {
+    int with_counts = 0;
     for (int tid = 0; tid < total->n_targets; tid++) {
-        uint64_t mapped, unmapped;
-        if (hts_idx_get_stat(in->idx, tid, &mapped, &unmapped) != 0)
-            mapped = unmapped = 0; /* no records, or an index without counts */
-        if (total->records[tid] != mapped + unmapped && (mapped + unmapped || total->records[tid]))
+        uint64_t n;
+        int known = indexed_records(in->idx, tid, &n);
+        with_counts |= known && n > 0;
+        if (known && total->records[tid] != n)
             return rc_fail(RC_EINPUT,
                            "index %s does not belong to %s: reference %s has %llu records in "
                            "the file and %llu in the index",
                            in->index_path, in->path, sam_hdr_tid2name(in->hdr, tid),
-                           (unsigned long long)total->records[tid],
-                           (unsigned long long)(mapped + unmapped));
+                           (unsigned long long)total->records[tid], (unsigned long long)n);
     }
-    if (read_unplaced && total->unplaced != hts_idx_get_n_no_coor(in->idx))
+    if (read_unplaced && with_counts && total->unplaced != hts_idx_get_n_no_coor(in->idx))
         return rc_fail(RC_EINPUT,
                        "index %s does not belong to %s: %llu unplaced reads in the file, %llu in "
                        "the index",

@@ -70,7 +70,8 @@ int scan_range(const bam_input_t *in, uint64_t beg, uint64_t end, const scan_opt
  * Returns 0 or RC_EINPUT. */
 int scan_check_order(const bam_input_t *in, const tally_t *parts, int n);
 
-/* Every reference sequence must hold as many records as the index says;
+/* Every reference sequence must hold as many records as the index says
+ * (where it says: an index not written by samtools may hold no counts);
  * with read_unplaced, the unplaced reads too. Returns 0 or RC_EINPUT. */
 int scan_check_index(const bam_input_t *in, const tally_t *total, int read_unplaced);
 

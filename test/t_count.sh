@@ -30,3 +30,38 @@ parts=$("$REGCOUNT" plan -j 8 "$DATA/medium.bam" | grep -c '^part')
 assert_eq "nosq gives only the total" "Total reads: 0" "$(cat "$OUT/nosq.j1.txt")"
 assert_eq "empty BAM lists every region at 0" \
     "$(samtools view -H "$DATA/empty.bam" | grep -c '^@SQ')" "$(grep -c ': 0$' "$OUT/empty.j1.txt" | awk '{print $1-1}')"
+
+# The index method gives the same counts on every file, hard cases included.
+for p in small medium manyrefs trap empty nosq unplaced; do
+    "$REGCOUNT" count -q --method index -o "$OUT/$p.index.txt" "$DATA/$p.bam" "$DATA/$p.bam.bai"
+    assert_same_file "count $p --method index equals samtools" "$(expected_counts "$p")" "$OUT/$p.index.txt"
+done
+
+# An index without per-reference counts (samtools always writes them; other
+# tools may not): the index method refuses, suggesting scan; scan still works.
+python3 - "$DATA/medium.bam.bai" "$OUT/nostats.bai" <<'PY'
+import struct, sys
+data, out = open(sys.argv[1], "rb").read(), bytearray()
+assert data[:4] == b"BAI\1"
+n_ref, at = struct.unpack_from("<i", data, 4)[0], 8
+out += data[:8]
+for _ in range(n_ref):
+    n_bin = struct.unpack_from("<i", data, at)[0]; at += 4
+    bins = []
+    for _ in range(n_bin):
+        b, n_chunk = struct.unpack_from("<Ii", data, at)
+        size = 8 + 16 * n_chunk
+        if b != 37450:  # the pseudo-bin that holds the counts
+            bins.append(data[at:at + size])
+        at += size
+    out += struct.pack("<i", len(bins)) + b"".join(bins)
+    n_intv = struct.unpack_from("<i", data, at)[0]
+    out += data[at:at + 4 + 8 * n_intv]; at += 4 + 8 * n_intv
+open(sys.argv[2], "wb").write(out)  # and no count of unplaced reads
+PY
+"$REGCOUNT" count -q --method index "$DATA/medium.bam" "$OUT/nostats.bai" > /dev/null 2> "$OUT/nostats.err"
+assert_eq "index without counts: --method index fails" 3 $?
+assert_match "index without counts: says why and suggests scan" \
+    "nostats.bai holds no per-reference read counts .*: count with the scan method instead" "$(cat "$OUT/nostats.err")"
+"$REGCOUNT" count -q -j 3 "$DATA/medium.bam" "$OUT/nostats.bai" > "$OUT/nostats.txt"
+assert_same_file "index without counts: scan still counts" "$(expected_counts medium)" "$OUT/nostats.txt"

@@ -80,3 +80,17 @@ assert_eq "failing count_part: failureFrom is a count_part" count_part \
     "$($EMU describe "$OUT/emu" "$failed_from" | json_get /dev/stdin 'j["function"]')"
 assert_eq "failing count_part: nothing uploaded" 0 "$(log_query 'len([e for e in L if e["route"] == "/file/new"])')"
 assert_no_token "subjobs: no token written"
+
+# /job/new throttled, and an answer lost: retried with the same nonce, so
+# no job is started twice.
+emu_init
+echo '[{"server": "api", "route": "/job/new", "status": 503, "retry_after": 1, "count": 2},
+       {"server": "api", "route": "/job/new", "drop": "after", "skip": 2, "count": 1}]' > "$OUT/faults.json"
+bam=$(emu_upload "$DATA/medium.bam") bai=$(emu_upload "$DATA/medium.bam.bai")
+run_job --faults "$OUT/faults.json" -i mappings_sorted_bam=$bam -i mappings_sorted_bai=$bai -i subjobs=3
+uploaded_count_file > "$OUT/throttled.uploaded" 2>/dev/null
+assert_same_file "/job/new throttled and lost: counts equal samtools" "$(expected_counts medium)" "$OUT/throttled.uploaded"
+assert_eq "/job/new throttled and lost: 3 count_part and 1 gather, each started once" "3 1" \
+    "$(ls "$OUT"/emu/jobs/*/home/dnanexus-job.json | xargs -n1 python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["function"])' | sort | uniq -c | awk '$2 != "main" {printf "%s%s", s, $1; s=" "}')"
+assert_eq "/job/new throttled and lost: 4 nonces for 7 calls" "4 7" \
+    "$(log_query 'str(len({e["body"]["nonce"] for e in L if e["route"] == "/job/new"})) + " " + str(len([e for e in L if e["route"] == "/job/new"]))')"
