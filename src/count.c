@@ -214,18 +214,24 @@ static int misplaced_start(const count_opts_t *o, uint64_t voff)
                    o->path, o->addr_base + (long long)(voff >> 16));
 }
 
+/* The next record, parsed: 1, or what next_record returns at the end or on
+ * an error, or -4 for a record that does not parse. */
+static inline int read_record(reader_t *rd, record_t *rec)
+{
+    const uint8_t *p;
+    uint32_t block_size;
+    int r = next_record(rd, &p, &block_size);
+    return r == 1 && parse_record(p, block_size, rec) != 0 ? -4 : r;
+}
+
 int count_records(BGZF *fp, const count_opts_t *o, tally_t *t)
 {
     reader_t rd = {.fp = fp};
     int rc = 0;
     uint64_t voff;
     while ((voff = bgzf_tell(fp)) < o->end) {
-        const uint8_t *p;
-        uint32_t block_size;
         record_t rec;
-        int r = next_record(&rd, &p, &block_size);
-        if (r == 1 && parse_record(p, block_size, &rec) != 0)
-            r = -4;
+        int r = read_record(&rd, &rec);
         if (r <= 0) {
             if (r == -5)
                 rc = rc_fail(RC_EINTERNAL, "out of memory");
@@ -268,12 +274,8 @@ int count_unpositioned(BGZF *fp, int tid, const count_opts_t *o, uint64_t *skipp
     int rc = 0;
     for (;;) {
         uint64_t voff = bgzf_tell(fp);
-        const uint8_t *p;
-        uint32_t block_size;
         record_t rec;
-        int r = next_record(&rd, &p, &block_size);
-        if (r == 1 && parse_record(p, block_size, &rec) != 0)
-            r = -4;
+        int r = read_record(&rd, &rec);
         if (r == 0)
             break;
         if (r < 0) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fdio.h"
 
 static int valid_name(const char *name)
 {
@@ -33,20 +34,6 @@ int countfile_format(int n, const char *const *names, const uint64_t *counts, ks
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= w;
-    }
-    return 0;
-}
-
 int countfile_save(const char *path, const char *text, size_t len)
 {
     size_t n = strlen(path);
@@ -63,7 +50,7 @@ int countfile_save(const char *path, const char *text, size_t len)
     mode_t mask = umask(0);
     umask(mask);
     int rc = 0;
-    if (fchmod(fd, 0666 & ~mask) != 0 || write_all(fd, text, len) != 0 || fsync(fd) != 0)
+    if (fchmod(fd, 0666 & ~mask) != 0 || fd_write_all(fd, text, len) != 0 || fsync(fd) != 0)
         rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", path);
     if (close(fd) != 0 && rc == 0)
         rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", path);

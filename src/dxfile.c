@@ -15,6 +15,7 @@
 #include <htslib/hts.h>
 
 #include "error.h"
+#include "fdio.h"
 #include "log.h"
 
 #define MAX_TRIES_WITHOUT_PROGRESS 7
@@ -388,17 +389,10 @@ typedef struct {
 static int to_file(void *arg, const char *data, size_t len)
 {
     file_sink_t *s = arg;
-    while (len > 0) {
-        ssize_t w = pwrite(s->fd, data, len, s->off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return rc_fail_errno(RC_EINTERNAL, "cannot write %s", s->path);
-        hts_md5_update(s->md5, data, (unsigned long)w);
-        s->off += w;
-        data += w;
-        len -= w;
-    }
+    if (fd_pwrite_all(s->fd, data, len, s->off) != 0)
+        return rc_fail_errno(RC_EINTERNAL, "cannot write %s", s->path);
+    hts_md5_update(s->md5, data, (unsigned long)len);
+    s->off += len;
     return 0;
 }
 

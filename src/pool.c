@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fdio.h"
 #include "log.h"
 
 #define MSG_PROGRESS 'P'
@@ -47,16 +48,8 @@ static void on_stop_signal(int sig) { stop_signal = sig; }
 
 static int write_all(int fd, const void *data, size_t len)
 {
-    const char *p = data;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return rc_fail_errno(RC_EINTERNAL, "cannot send a result to the parent process");
-        p += w;
-        len -= w;
-    }
+    if (fd_write_all(fd, data, len) != 0)
+        return rc_fail_errno(RC_EINTERNAL, "cannot send a result to the parent process");
     return 0;
 }
 

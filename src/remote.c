@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fdio.h"
 #include "log.h"
 
 /* The first fetch of the start: most headers fit; larger ones grow 4x. */
@@ -54,16 +55,9 @@ typedef struct {
 static int to_mirror(void *arg, const char *data, size_t len)
 {
     sink_t *s = arg;
-    while (len > 0) {
-        ssize_t w = pwrite(s->fd, data, len, s->off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return rc_fail_errno(RC_EINTERNAL, "cannot write %s", s->path);
-        s->off += w;
-        data += w;
-        len -= w;
-    }
+    if (fd_pwrite_all(s->fd, data, len, s->off) != 0)
+        return rc_fail_errno(RC_EINTERNAL, "cannot write %s", s->path);
+    s->off += len;
     return 0;
 }
 

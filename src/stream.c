@@ -14,6 +14,7 @@
 #include <htslib/hts.h>
 
 #include "error.h"
+#include "fdio.h"
 #include "plan.h"
 
 #define MAX_CONNECTIONS 16
@@ -49,20 +50,6 @@ static int to_chunk(void *arg, const char *data, size_t len)
         return STOPPED;
     memcpy(c->buf + c->len, data, len);
     c->len += len;
-    return 0;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= w;
-    }
     return 0;
 }
 
@@ -132,7 +119,7 @@ static void *fetch_chunks(void *arg)
         if (!my_turn(s, k))
             break;
         /* EPIPE: the counting thread has all it needs and closed its end. */
-        if (write_all(s->fd, sink.buf, sink.len) != 0) {
+        if (fd_write_all(s->fd, sink.buf, sink.len) != 0) {
             stop(s, 0, NULL);
             break;
         }
