@@ -143,6 +143,13 @@ static int open_checked(bam_input_t *in, const char *path, const char *index_pat
     }
     if (rc == 0 && in->idx)
         rc = check_sort_order(in);
+    /* htslib parses the header text lazily (check_sort_order above, a name
+     * lookup), and then adds the @SQ lines the binary reference list lacks,
+     * which changes sam_hdr_nref. Parse it now, so that every path and every
+     * tally sees the same list from here on. (The index was checked against
+     * the binary list, which the records' ids refer to.) */
+    if (rc == 0)
+        sam_hdr_count_lines(in->hdr, "SQ");
     hts_close(fp);
     return rc;
 }

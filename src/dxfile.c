@@ -79,6 +79,9 @@ static int parse_parts(json_t *parts, dx_file_t *f)
         if (is_md5(md5))
             for (int k = 0; k < 33; k++)
                 f->parts[i].md5[k] = (char)tolower((unsigned char)md5[k]);
+        if (f->parts[i].size > f->size - total)
+            return rc_fail(RC_EINTERNAL, "describe %s: the parts hold more than the file's %" PRId64
+                           " bytes", f->id, f->size);
         total += f->parts[i].size;
     }
     if (total != f->size)
@@ -562,9 +565,12 @@ int dx_choose_part_size(const dx_upload_params_t *p, size_t len, int64_t *part)
         size = p->min_part;
     if (size > p->max_part)
         size = p->max_part;
-    if ((int64_t)len > size * p->max_parts)
-        size = ((int64_t)len + p->max_parts - 1) / p->max_parts;
-    if (size > p->max_part || (int64_t)len > p->max_file)
+    /* In unsigned arithmetic: the limits come from the platform's answer. */
+    uint64_t parts = (uint64_t)p->max_parts; /* >= 1, checked by dx_parse_upload_params */
+    uint64_t need = len / parts + (len % parts != 0);
+    if (need > (uint64_t)size)
+        size = need > INT64_MAX ? INT64_MAX : (int64_t)need;
+    if (size > p->max_part || p->max_file < 0 || (uint64_t)len > (uint64_t)p->max_file)
         return rc_fail(RC_EINTERNAL, "a file of %zu bytes is too large to upload", len);
     *part = size;
     return 0;
