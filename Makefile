@@ -61,7 +61,7 @@ $(TBIN)/%: test/%.c | $(TBIN)
 test-bins: $(TBIN)/gen_bam
 
 deps:
-	sh test/deps.sh build run test
+	sh test/deps.sh build run test fuzz
 
 # make run [BAM=x.bam [BAI=x.bam.bai]] [SUBJOBS=N] [INPUT=job_input.json EMU=dir]
 run:
@@ -71,7 +71,7 @@ run:
 	    $(if $(SUBJOBS),--subjobs $(SUBJOBS)) $(if $(INPUT),--input $(INPUT)) $(if $(EMU),--emu $(EMU))
 
 test:
-	sh test/deps.sh build run test
+	sh test/deps.sh build run test fuzz
 	$(MAKE) all test-bins
 	test/run.sh
 
