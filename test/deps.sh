@@ -7,7 +7,7 @@ for group in "$@"; do
     case $group in
     build) pkgs="$pkgs gcc make libc6-dev libhts-dev libcurl4-gnutls-dev libjansson-dev" ;;
     run)   pkgs="$pkgs python3" ;;
-    test)  pkgs="$pkgs samtools python3 gzip" ;;
+    test)  pkgs="$pkgs samtools python3 gzip openssl" ;;
     bench) pkgs="$pkgs samtools python3 libdeflate-dev parallel time" ;;
     fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
