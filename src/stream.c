@@ -30,27 +30,52 @@ typedef struct {
     pthread_cond_t turn;
     int fd;              /* the pipe's write end; the last thread closes it */
     int64_t beg, end;    /* the byte range */
-    int64_t n_chunks, next_claim, next_write;
+    int64_t n_chunks, next_claim;
+    _Atomic int64_t next_write; /* the chunk whose bytes go into the pipe now */
     atomic_int stopping;
     int active, n_threads, failed, err_kind;
     char err[4096];
     pthread_t threads[MAX_CONNECTIONS];
 } stream_t;
 
+/* One chunk on its way: held in buf until it is the chunk whose turn it is
+ * (the head), then written to the pipe as its bytes arrive. */
 typedef struct {
     stream_t *s;
+    int64_t k;     /* the chunk's number */
     char *buf;
-    size_t len;
+    size_t len;    /* bytes held in buf */
+    size_t flushed; /* of which already written to the pipe */
+    int head;      /* everything before it is written: write straight through */
 } chunk_sink_t;
+
+/* Write what buf holds and not yet the pipe. -1 when the pipe is closed. */
+static int flush_chunk(chunk_sink_t *c)
+{
+    if (fd_write_all(c->s->fd, c->buf + c->flushed, c->len - c->flushed) != 0)
+        return -1;
+    c->flushed = c->len;
+    return 0;
+}
 
 static int to_chunk(void *arg, const char *data, size_t len)
 {
     chunk_sink_t *c = arg;
-    if (atomic_load(&c->s->stopping))
+    stream_t *s = c->s;
+    if (atomic_load(&s->stopping))
         return STOPPED;
-    memcpy(c->buf + c->len, data, len);
-    c->len += len;
-    return 0;
+    if (!c->head && atomic_load(&s->next_write) == c->k) {
+        c->head = 1;
+        if (flush_chunk(c) != 0)
+            return STOPPED;
+    }
+    if (!c->head) {
+        memcpy(c->buf + c->len, data, len);
+        c->len += len;
+        return 0;
+    }
+    /* EPIPE: the counting thread has all it needs and closed its end. */
+    return fd_write_all(s->fd, data, len) == 0 ? 0 : STOPPED;
 }
 
 /* Stop every thread; the first failure's message is kept. */
@@ -103,23 +128,25 @@ static void *fetch_chunks(void *arg)
     dx_env_copy(&env, o->env);
     dx_reader_t r;
     dx_reader_init(&r, &env, o->file);
-    chunk_sink_t sink = {s, malloc(o->chunk), 0};
+    chunk_sink_t sink = {.s = s, .buf = malloc(o->chunk)};
     if (!sink.buf)
         stop(s, RC_EINTERNAL, "out of memory for a download chunk");
     for (int64_t k; sink.buf && (k = claim(s)) >= 0;) {
         int64_t a = s->beg + k * (int64_t)o->chunk;
         int64_t b = a + (int64_t)o->chunk < s->end ? a + (int64_t)o->chunk : s->end;
-        sink.len = 0;
+        sink.k = k;
+        sink.len = sink.flushed = 0;
+        sink.head = 0;
         int rc = dx_fetch(&r, a, b, to_chunk, &sink);
         if (rc != 0) {
             if (rc != STOPPED)
                 stop(s, rc, rc_message());
+            else if (!atomic_load(&s->stopping))
+                stop(s, 0, NULL); /* the pipe is closed */
             break;
         }
-        if (!my_turn(s, k))
-            break;
-        /* EPIPE: the counting thread has all it needs and closed its end. */
-        if (fd_write_all(s->fd, sink.buf, sink.len) != 0) {
+        /* The whole chunk arrived before its turn: write it when it comes. */
+        if (!sink.head && (!my_turn(s, k) || flush_chunk(&sink) != 0)) {
             stop(s, 0, NULL);
             break;
         }
