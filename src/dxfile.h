@@ -52,8 +52,9 @@ typedef struct {
 
 void dx_url_free(dx_url_t *u);
 
-/* Get a download URL for f, trying f->project, then the job's workspace,
- * then its project context as the project hint. */
+/* Get a download URL for f, trying f->project (the link's project, else the
+ * one describe found it in), then the job's workspace, then its project
+ * context as the project hint. */
 int dx_file_download_url(dx_env_t *env, const dx_file_t *f, dx_url_t *u);
 
 /* Receives the bytes of a fetch in order, each byte once; returns 0 to go
@@ -90,7 +91,8 @@ int dx_file_upload(dx_env_t *env, const char *name, const char *media, const cha
 /* ---- parsing the platform's answers (exposed for tests and fuzzing) ---- */
 
 /* Fill f (whose id is set) from a /file-xxxx/describe answer: name, state,
- * size, and parts that must cover the size exactly. RC_EINTERNAL when the
+ * size, parts that must cover the size exactly, and the answer's project as
+ * the project hint when f has none. RC_EINTERNAL when the
  * answer is malformed. */
 int dx_parse_describe(json_t *answer, dx_file_t *f);
 

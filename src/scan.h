@@ -12,6 +12,7 @@
 #define RC_SCAN_H
 
 #include <htslib/bgzf.h>
+#include <htslib/hfile.h>
 
 #include "bamfile.h"
 #include "count.h"
@@ -24,6 +25,9 @@ typedef struct {
                      the BGZF reports are relative to it */
     void *priv;   /* the source's own state */
 } scan_input_t;
+
+/* Give h the buffer size a source's reads should use. */
+void scan_set_read_buffer(hFILE *h);
 
 /* Where the workers read the BAM's bytes from: the local file by default,
  * or something else that can deliver a byte range (a download URL). */

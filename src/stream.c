@@ -238,6 +238,8 @@ static int stream_open(const scan_source_t *src, uint64_t beg, uint64_t end, sca
     start_threads(s, o->connections);
     *in = (scan_input_t){.base = a, .priv = s};
     hFILE *h = hdopen(fds[0], "r");
+    if (h)
+        scan_set_read_buffer(h);
     if (!h || !(in->fp = bgzf_hopen(h, "r"))) {
         if (h)
             hclose_abruptly(h);

@@ -43,7 +43,10 @@ class Server(ThreadingHTTPServer):
 
     def start(self):
         """Serve in a background thread."""
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        # shutdown() waits for the serving loop's next poll: the default
+        # half second would be added to every `dxemu run`.
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
 
     @contextlib.contextmanager
     def request(self):
