@@ -787,7 +787,10 @@ static int close_and_wait(dx_env_t *env, const char *id)
             if (close_file(env, id) != 0)
                 return RC_EINTERNAL;
         }
-        pause = pause * 1.5 > 10 ? 10 : pause * 1.5;
+        /* A small file closes within a second or two: ask often until then,
+         * then back off. */
+        if (waited > 2)
+            pause = pause * 1.5 > 10 ? 10 : pause * 1.5;
     }
 }
 

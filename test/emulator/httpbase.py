@@ -45,7 +45,7 @@ class Server(ThreadingHTTPServer):
         """Serve in a background thread."""
         # shutdown() waits for the serving loop's next poll: the default
         # half second would be added to every `dxemu run`.
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02},
                          daemon=True).start()
 
     @contextlib.contextmanager
