@@ -43,9 +43,10 @@ static int add_candidate(candidates_t *c, uint64_t voff, int tid, hts_pos_t pos)
     return 0;
 }
 
-int plan_tid_range(const hts_idx_t *idx, int tid, uint64_t *beg, uint64_t *end)
+/* The offsets of the chunks holding records of tid that overlap [0, len). */
+static int tid_range(const hts_idx_t *idx, int tid, hts_pos_t len, uint64_t *beg, uint64_t *end)
 {
-    hts_itr_t *it = sam_itr_queryi(idx, tid, 0, HTS_POS_MAX);
+    hts_itr_t *it = sam_itr_queryi(idx, tid, 0, len);
     int found = it && it->n_off > 0;
     if (found) {
         *beg = it->off[0].u;
@@ -53,6 +54,11 @@ int plan_tid_range(const hts_idx_t *idx, int tid, uint64_t *beg, uint64_t *end)
     }
     hts_itr_destroy(it);
     return found;
+}
+
+int plan_tid_range(const hts_idx_t *idx, int tid, uint64_t *beg, uint64_t *end)
+{
+    return tid_range(idx, tid, HTS_POS_MAX, beg, end);
 }
 
 /* The offset at which reading must start to see the records at pos. */
@@ -84,14 +90,19 @@ static int collect_candidates(const bam_input_t *in, uint64_t from, uint64_t to,
     int nref = sam_hdr_nref(in->hdr);
     for (int tid = 0; tid < nref; tid++) {
         uint64_t beg, end, voff;
-        if (!plan_tid_range(in->idx, tid, &beg, &end) || end <= from || beg >= to)
+        /* Up to the sequence's length, not HTS_POS_MAX: the query then visits
+         * the bins of the sequence, not those of 512 Mbp (most of the plan's
+         * time on a human genome). Records placed past the end, if any, only
+         * give no candidates; every split point is still a record start. */
+        hts_pos_t len = sam_hdr_tid2len(in->hdr, tid);
+        if (!tid_range(in->idx, tid, len > 0 ? len : HTS_POS_MAX, &beg, &end) ||
+            end <= from || beg >= to)
             continue;
         if ((end >> 16) > (uint64_t)in->size)
             return rc_fail(RC_EINPUT, "index %s does not belong to %s: it points past the end of the file",
                            in->index_path, in->path);
         if (add_candidate(c, beg, tid, 0) != 0)
             return RC_EINTERNAL;
-        hts_pos_t len = sam_hdr_tid2len(in->hdr, tid);
         uint64_t samples = ((end >> 16) - (beg >> 16)) / spacing;
         if (samples > (uint64_t)(len / WINDOW))
             samples = len / WINDOW;
