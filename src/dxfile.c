@@ -392,19 +392,13 @@ int dx_fetch(dx_reader_t *r, int64_t beg, int64_t end, dx_sink_fn sink, void *ar
 
 /* ---- whole-file download -------------------------------------------------- */
 
-typedef struct {
-    int fd;
-    int64_t off;
-    hts_md5_context *md5;
-    const char *path;
-} file_sink_t;
-
-static int to_file(void *arg, const char *data, size_t len)
+int dx_to_file(void *file_sink, const char *data, size_t len)
 {
-    file_sink_t *s = arg;
+    dx_file_sink_t *s = file_sink;
     if (fd_pwrite_all(s->fd, data, len, s->off) != 0)
         return rc_fail_errno(RC_EINTERNAL, "cannot write %s", s->path);
-    hts_md5_update(s->md5, data, (unsigned long)len);
+    if (s->md5)
+        hts_md5_update(s->md5, data, (unsigned long)len);
     s->off += len;
     return 0;
 }
@@ -416,13 +410,13 @@ static void md5_hex(hts_md5_context *ctx, char hex[33])
     hts_md5_hex(hex, digest);
 }
 
-static int download_part(dx_reader_t *r, file_sink_t *s, int i, int64_t off)
+static int download_part(dx_reader_t *r, dx_file_sink_t *s, int i, int64_t off)
 {
     const dx_part_t *p = &r->file->parts[i];
     for (int try = 1; try <= PART_MD5_TRIES; try++) {
         hts_md5_reset(s->md5);
         s->off = off;
-        int rc = dx_fetch(r, off, off + p->size, to_file, s);
+        int rc = dx_fetch(r, off, off + p->size, dx_to_file, s);
         if (rc != 0)
             return rc;
         if (!*p->md5)
@@ -465,7 +459,7 @@ static void *download_parts(void *arg)
     dx_env_copy(&env, d->env);
     dx_reader_t r;
     dx_reader_init(&r, &env, d->f);
-    file_sink_t s = {.fd = d->fd, .path = d->path, .md5 = hts_md5_init()};
+    dx_file_sink_t s = {.fd = d->fd, .path = d->path, .md5 = hts_md5_init()};
     int rc = s.md5 ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
     for (int i; rc == 0 && (i = next_part(d)) >= 0;)
         rc = download_part(&r, &s, i, d->offsets[i]);

@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 #include <curl/curl.h>
+#include <htslib/hts.h>
 
 #include "dxapi.h"
 
@@ -76,6 +77,17 @@ void dx_reader_free(dx_reader_t *r);
 /* Fetch bytes [beg, end) of the file into sink. Returns 0, the sink's code,
  * or RC_EINTERNAL when storage could not deliver within the retry rules. */
 int dx_fetch(dx_reader_t *r, int64_t beg, int64_t end, dx_sink_fn sink, void *arg);
+
+/* A sink that writes the bytes into fd from offset off on, adding them to
+ * md5 when it is not NULL. */
+typedef struct {
+    int fd;
+    int64_t off;
+    hts_md5_context *md5;
+    const char *path; /* for the message when a write fails */
+} dx_file_sink_t;
+
+int dx_to_file(void *file_sink, const char *data, size_t len);
 
 /* Download f to path, checking every part's size and md5, with up to
  * connections parts in flight at once (dx download uses min(cores, 8)).

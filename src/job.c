@@ -77,9 +77,25 @@ int job_download_input(job_t *job, job_file_t *in)
     return 0;
 }
 
-int job_open_mirrored(job_t *job, job_file_t *bam, job_file_t *bai, int flags, mirror_t *m,
-                      bam_input_t *in)
+int job_bam_inputs(job_t *job, int bai_required, job_bam_t *b)
 {
+    *b = (job_bam_t){.mirror.fd = -1};
+    int rc = job_input_file(job, BAM_INPUT, 1, &b->bam, NULL);
+    return rc ? rc : job_input_file(job, BAI_INPUT, bai_required, &b->bai, &b->have_bai);
+}
+
+void job_bam_close(job_bam_t *b)
+{
+    bam_input_close(&b->in);
+    mirror_close(&b->mirror);
+    dx_file_free(&b->bam.file);
+    dx_file_free(&b->bai.file);
+}
+
+int job_open_mirrored(job_t *job, job_bam_t *b, int flags)
+{
+    job_file_t *bam = &b->bam, *bai = b->have_bai ? &b->bai : NULL;
+    mirror_t *m = &b->mirror;
     int rc = job_check_space(job, bai ? bai->file.size : 0);
     if (rc == 0 && bai)
         rc = job_download_input(job, bai);
@@ -88,11 +104,11 @@ int job_open_mirrored(job_t *job, job_file_t *bam, job_file_t *bai, int flags, m
     /* The index must not look older than the data to htslib. */
     if (rc == 0 && bai)
         utime(bai->path, NULL);
-    if (rc == 0 && (rc = mirror_open_bam(m, bai ? bai->path : NULL, flags, in)) == 0) {
-        char b[16];
+    if (rc == 0 && (rc = mirror_open_bam(m, bai ? bai->path : NULL, flags, &b->in)) == 0) {
+        char size[16];
         log_info("open: %s header%s read (%s)", bam->file.name,
                  flags & BAM_NO_EOF_CHECK ? "" : " and end-of-file marker",
-                 log_bytes(mirror_fetched(m), b));
+                 log_bytes(mirror_fetched(m), size));
     }
     return rc;
 }

@@ -49,6 +49,22 @@ typedef struct {
  * it; *present says whether it was given. The file must be closed. */
 int job_input_file(job_t *job, const char *field, int required, job_file_t *in, int *present);
 
+/* The BAM and BAI inputs of an entry point, and the BAM once opened. */
+typedef struct {
+    job_file_t bam, bai;
+    int have_bai;
+    mirror_t mirror; /* the BAM's sparse mirror, when it is not downloaded */
+    bam_input_t in;
+} job_bam_t;
+
+/* Initialise b, then read and describe inputs mappings_sorted_bam and
+ * mappings_sorted_bai (required when bai_required). Call job_bam_close()
+ * afterwards whatever this returns. */
+int job_bam_inputs(job_t *job, int bai_required, job_bam_t *b);
+
+/* Close what b opened and free its descriptions. */
+void job_bam_close(job_bam_t *b);
+
 /* Download an input (every part's md5 checked) to in->path. */
 int job_download_input(job_t *job, job_file_t *in);
 
@@ -58,11 +74,10 @@ int job_check_space(const job_t *job, int64_t need);
 /* Create the directories of path (relative or absolute). */
 int job_make_dirs(const char *path);
 
-/* Download bai (if not NULL) and open the BAM through a sparse mirror at
- * bam->path that holds only its header (and its end-of-file marker unless
- * flags has BAM_NO_EOF_CHECK); see remote.h. */
-int job_open_mirrored(job_t *job, job_file_t *bam, job_file_t *bai, int flags, mirror_t *m,
-                      bam_input_t *in);
+/* Download the BAI (if given) and open the BAM into b->in through a sparse
+ * mirror at b->bam.path that holds only its header (and its end-of-file
+ * marker unless flags has BAM_NO_EOF_CHECK); see remote.h. */
+int job_open_mirrored(job_t *job, job_bam_t *b, int flags);
 
 /* Options for a stream source that reads bam's byte ranges (stream.h). */
 stream_opts_t job_stream_opts(job_t *job, const job_file_t *bam);

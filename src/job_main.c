@@ -20,8 +20,7 @@
 
 /* What main was asked to do. */
 typedef struct {
-    job_file_t bam, bai;
-    int have_bai;
+    job_bam_t b;
     int from_index;     /* count_method "index" */
     int download_first; /* download the BAM and check its md5 first */
 } main_inputs_t;
@@ -35,23 +34,22 @@ static int read_inputs(job_t *job, main_inputs_t *mi)
         (rc = job_input_bool(job->input, "download_first", 0, &mi->download_first)) != 0)
         return rc;
     mi->from_index = strcmp(method, "index") == 0;
-    if ((rc = job_input_file(job, BAM_INPUT, 1, &mi->bam, NULL)) != 0 ||
-        (rc = job_input_file(job, BAI_INPUT, 0, &mi->bai, &mi->have_bai)) != 0)
+    if ((rc = job_bam_inputs(job, 0, &mi->b)) != 0)
         return rc;
-    if (mi->from_index && !mi->have_bai)
+    if (mi->from_index && !mi->b.have_bai)
         return rc_fail(RC_EINPUT, "count_method index needs input %s (the BAM's index)", BAI_INPUT);
     return 0;
 }
 
 /* Download the whole BAM, then the BAI, so that the index is not older
  * than the data. */
-static int open_downloaded(job_t *job, main_inputs_t *mi, bam_input_t *in)
+static int open_downloaded(job_t *job, job_bam_t *b)
 {
-    int rc = job_check_space(job, mi->bam.file.size + (mi->have_bai ? mi->bai.file.size : 0));
-    if (rc == 0 && (rc = job_download_input(job, &mi->bam)) == 0 && mi->have_bai)
-        rc = job_download_input(job, &mi->bai);
+    int rc = job_check_space(job, b->bam.file.size + (b->have_bai ? b->bai.file.size : 0));
+    if (rc == 0 && (rc = job_download_input(job, &b->bam)) == 0 && b->have_bai)
+        rc = job_download_input(job, &b->bai);
     if (rc == 0)
-        rc = bam_input_open(in, mi->bam.path, mi->have_bai ? mi->bai.path : NULL, 0);
+        rc = bam_input_open(&b->in, b->bam.path, b->have_bai ? b->bai.path : NULL, 0);
     return rc;
 }
 
@@ -60,41 +58,36 @@ static int fetch_into_mirror(void *arg, int64_t beg, int64_t end)
     return mirror_fetch(arg, beg, end);
 }
 
-static int count_bam(job_t *job, main_inputs_t *mi, mirror_t *mirror, bam_input_t *in, tally_t *t)
+static int count_bam(job_t *job, main_inputs_t *mi, tally_t *t)
 {
+    job_bam_t *b = &mi->b;
     if (mi->from_index) {
-        log_info("count: from the index %s (method index)", mi->bai.file.name);
-        return index_count(in, mi->download_first ? NULL : fetch_into_mirror, mirror, t);
+        log_info("count: from the index %s (method index)", b->bai.file.name);
+        return index_count(&b->in, mi->download_first ? NULL : fetch_into_mirror, &b->mirror, t);
     }
-    stream_opts_t so = job_stream_opts(job, &mi->bam);
-    scan_source_t stream = stream_source(&so, mi->bam.path);
+    stream_opts_t so = job_stream_opts(job, &b->bam);
+    scan_source_t stream = stream_source(&so, b->bam.path);
     scan_opts_t opts = job_scan_opts(job, mi->download_first ? NULL : &stream);
-    log_info("count: %s with %d worker%s%s%s", mi->bam.file.name, job->workers,
+    log_info("count: %s with %d worker%s%s%s", b->bam.file.name, job->workers,
              job->workers == 1 ? "" : "s",
              mi->download_first ? " from the downloaded file" : ", streaming from the download URL",
-             in->idx ? "" : " (no index: one multi-threaded pass)");
-    return scan_bam(in, &opts, t);
+             b->in.idx ? "" : " (no index: one multi-threaded pass)");
+    return scan_bam(&b->in, &opts, t);
 }
 
 static int count_here(job_t *job, main_inputs_t *mi)
 {
-    mirror_t mirror = {.fd = -1};
-    bam_input_t in = {0};
     tally_t t;
-    int rc = mi->download_first ? open_downloaded(job, mi, &in)
-                                : job_open_mirrored(job, &mi->bam, mi->have_bai ? &mi->bai : NULL,
-                                                    0, &mirror, &in);
+    int rc = mi->download_first ? open_downloaded(job, &mi->b) : job_open_mirrored(job, &mi->b, 0);
     double start = log_now();
-    if (rc == 0 && (rc = count_bam(job, mi, &mirror, &in, &t)) == 0) {
-        char b[16];
+    if (rc == 0 && (rc = count_bam(job, mi, &t)) == 0) {
+        char rate[16];
         double secs = log_now() - start;
         log_info("count: done in %.1f s (%s/s compressed)", secs,
-                 log_bytes((uint64_t)(in.size / (secs > 0 ? secs : 1e-9)), b));
-        rc = job_publish_counts(job, mi->bam.file.name, in.hdr, t.reads);
+                 log_bytes((uint64_t)(mi->b.in.size / (secs > 0 ? secs : 1e-9)), rate));
+        rc = job_publish_counts(job, mi->b.bam.file.name, mi->b.in.hdr, t.reads);
         tally_free(&t);
     }
-    bam_input_close(&in);
-    mirror_close(&mirror);
     return rc;
 }
 
@@ -106,10 +99,9 @@ int job_main(job_t *job)
         return rc;
     if (subjobs > 1)
         return job_scatter(job, (int)subjobs);
-    main_inputs_t mi = {0};
+    main_inputs_t mi = {.b.mirror.fd = -1};
     if ((rc = read_inputs(job, &mi)) == 0)
         rc = count_here(job, &mi);
-    dx_file_free(&mi.bam.file);
-    dx_file_free(&mi.bai.file);
+    job_bam_close(&mi.b);
     return rc;
 }

@@ -179,16 +179,15 @@ static int build_index(job_t *job, job_file_t *bam, char bai_path[600], char bai
 
 /* The BAM and its index, for planning: the BAI downloaded and the BAM
  * mirrored, or, with no BAI, the BAM downloaded and indexed here. */
-static int open_for_planning(job_t *job, job_file_t *bam, job_file_t *bai, int have_bai,
-                             mirror_t *m, bam_input_t *in, char bai_id[64])
+static int open_for_planning(job_t *job, job_bam_t *b, char bai_id[64])
 {
-    if (have_bai) {
-        snprintf(bai_id, 64, "%s", bai->link.id);
-        return job_open_mirrored(job, bam, bai, 0, m, in);
+    if (b->have_bai) {
+        snprintf(bai_id, 64, "%s", b->bai.link.id);
+        return job_open_mirrored(job, b, 0);
     }
     char bai_path[600];
-    int rc = build_index(job, bam, bai_path, bai_id);
-    return rc ? rc : bam_input_open(in, bam->path, bai_path, 0);
+    int rc = build_index(job, &b->bam, bai_path, bai_id);
+    return rc ? rc : bam_input_open(&b->in, b->bam.path, bai_path, 0);
 }
 
 static int launch(job_t *job, const job_file_t *bam, const char *bai_id, const plan_t *plan)
@@ -221,27 +220,19 @@ static int launch(job_t *job, const job_file_t *bam, const char *bai_id, const p
 
 int job_scatter(job_t *job, int subjobs)
 {
-    job_file_t bam, bai;
-    int have_bai = 0;
-    mirror_t m = {.fd = -1};
-    bam_input_t in = {0};
+    job_bam_t b;
     plan_t plan = {0};
     char bai_id[64];
-    int rc = job_input_file(job, BAM_INPUT, 1, &bam, NULL);
+    int rc = job_bam_inputs(job, 0, &b);
     if (rc == 0)
-        rc = job_input_file(job, BAI_INPUT, 0, &bai, &have_bai);
-    if (rc == 0)
-        rc = open_for_planning(job, &bam, &bai, have_bai, &m, &in, bai_id);
-    if (rc == 0 && (rc = plan_make(&in, subjobs, &plan)) == 0) {
-        log_info("scatter: %s split into %d parts (largest / mean %.3f)", bam.file.name, plan.n,
+        rc = open_for_planning(job, &b, bai_id);
+    if (rc == 0 && (rc = plan_make(&b.in, subjobs, &plan)) == 0) {
+        log_info("scatter: %s split into %d parts (largest / mean %.3f)", b.bam.file.name, plan.n,
                  plan_balance(&plan));
-        rc = launch(job, &bam, bai_id, &plan);
+        rc = launch(job, &b.bam, bai_id, &plan);
     }
     plan_free(&plan);
-    bam_input_close(&in);
-    mirror_close(&m);
-    dx_file_free(&bam.file);
-    dx_file_free(&bai.file);
+    job_bam_close(&b);
     return rc;
 }
 
@@ -249,26 +240,23 @@ int job_scatter(job_t *job, int subjobs)
 
 int job_count_part(job_t *job)
 {
-    job_file_t bam, bai;
-    mirror_t m = {.fd = -1};
-    bam_input_t in = {0};
+    job_bam_t b;
     tally_t t;
     int index = 0, count = 0;
     uint64_t beg = 0, end = 0;
-    int rc = read_part(job->input, &index, &count, &beg, &end);
-    if (rc == 0 && (rc = job_input_file(job, BAM_INPUT, 1, &bam, NULL)) == 0 &&
-        (rc = job_input_file(job, BAI_INPUT, 1, &bai, NULL)) == 0)
-        rc = job_open_mirrored(job, &bam, &bai, BAM_NO_EOF_CHECK, &m, &in);
+    int rc = job_bam_inputs(job, 1, &b);
+    if (rc == 0 && (rc = read_part(job->input, &index, &count, &beg, &end)) == 0)
+        rc = job_open_mirrored(job, &b, BAM_NO_EOF_CHECK);
     if (rc == 0) {
-        stream_opts_t so = job_stream_opts(job, &bam);
-        scan_source_t stream = stream_source(&so, bam.path);
+        stream_opts_t so = job_stream_opts(job, &b.bam);
+        scan_source_t stream = stream_source(&so, b.bam.path);
         scan_opts_t opts = job_scan_opts(job, &stream);
         char to[32] = "the end";
         if (end != PLAN_EOF)
             snprintf(to, sizeof to, "%" PRIu64, end >> 16);
         log_info("count_part %d/%d: %s from byte %" PRIu64 " to %s, with %d workers", index, count,
-                 bam.file.name, beg >> 16, to, job->workers);
-        if ((rc = scan_range(&in, beg, end, &opts, &t)) == 0) {
+                 b.bam.file.name, beg >> 16, to, job->workers);
+        if ((rc = scan_range(&b.in, beg, end, &opts, &t)) == 0) {
             log_info("count_part %d/%d: %" PRIu64 " records", index, count, t.n_records);
             json_t *counts = tally_json(&t, index, count, end == PLAN_EOF);
             job->output = counts ? json_pack("{s:o}", "counts", counts) : NULL;
@@ -277,10 +265,7 @@ int job_count_part(job_t *job)
             tally_free(&t);
         }
     }
-    bam_input_close(&in);
-    mirror_close(&m);
-    dx_file_free(&bam.file);
-    dx_file_free(&bai.file);
+    job_bam_close(&b);
     return rc;
 }
 
@@ -324,26 +309,21 @@ static int add_parts(const bam_input_t *in, json_t *parts, tally_t *total, int *
 
 int job_gather(job_t *job)
 {
-    job_file_t bam, bai;
-    mirror_t m = {.fd = -1};
-    bam_input_t in = {0};
+    job_bam_t b;
     tally_t total;
     int read_unplaced = 0;
-    int rc = job_input_file(job, BAM_INPUT, 1, &bam, NULL);
-    if (rc == 0 && (rc = job_input_file(job, BAI_INPUT, 1, &bai, NULL)) == 0)
-        rc = job_open_mirrored(job, &bam, &bai, BAM_NO_EOF_CHECK, &m, &in);
-    if (rc == 0 && (rc = add_parts(&in, json_object_get(job->input, "parts"), &total,
+    int rc = job_bam_inputs(job, 1, &b);
+    if (rc == 0)
+        rc = job_open_mirrored(job, &b, BAM_NO_EOF_CHECK);
+    if (rc == 0 && (rc = add_parts(&b.in, json_object_get(job->input, "parts"), &total,
                                    &read_unplaced)) == 0) {
         log_info("gather: %zu parts, %" PRIu64 " records", json_array_size(json_object_get(job->input, "parts")),
                  total.n_records);
-        rc = scan_check_index(&in, &total, read_unplaced);
+        rc = scan_check_index(&b.in, &total, read_unplaced);
         if (rc == 0)
-            rc = job_publish_counts(job, bam.file.name, in.hdr, total.reads);
+            rc = job_publish_counts(job, b.bam.file.name, b.in.hdr, total.reads);
         tally_free(&total);
     }
-    bam_input_close(&in);
-    mirror_close(&m);
-    dx_file_free(&bam.file);
-    dx_file_free(&bai.file);
+    job_bam_close(&b);
     return rc;
 }

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "fdio.h"
 #include "log.h"
 
 /* The first fetch of the start: most headers fit; larger ones grow 4x. */
@@ -46,21 +45,6 @@ void mirror_close(mirror_t *m)
 
 int64_t mirror_fetched(const mirror_t *m) { return (int64_t)m->reader.bytes_fetched; }
 
-typedef struct {
-    int fd;
-    int64_t off;
-    const char *path;
-} sink_t;
-
-static int to_mirror(void *arg, const char *data, size_t len)
-{
-    sink_t *s = arg;
-    if (fd_pwrite_all(s->fd, data, len, s->off) != 0)
-        return rc_fail_errno(RC_EINTERNAL, "cannot write %s", s->path);
-    s->off += len;
-    return 0;
-}
-
 /* Record [beg, end) as fetched, merging neighbours. */
 static int remember(mirror_t *m, int64_t beg, int64_t end)
 {
@@ -95,8 +79,8 @@ static int remember(mirror_t *m, int64_t beg, int64_t end)
 
 static int fetch_gap(mirror_t *m, int64_t beg, int64_t end)
 {
-    sink_t s = {m->fd, beg, m->path};
-    if (dx_fetch(&m->reader, beg, end, to_mirror, &s) != 0)
+    dx_file_sink_t s = {.fd = m->fd, .off = beg, .path = m->path};
+    if (dx_fetch(&m->reader, beg, end, dx_to_file, &s) != 0)
         return RC_EINTERNAL;
     return remember(m, beg, end);
 }

@@ -92,6 +92,8 @@ emu_init
 bam=$(emu_upload "$small")
 echo '{}' > "$OUT/in.json"
 job_fails "missing input" AppError "input mappings_sorted_bam is missing" --raw-input "$OUT/in.json"
+echo '{"subjobs": 3}' > "$OUT/in.json"
+job_fails "missing input, subjobs 3" AppError "input mappings_sorted_bam is missing" --raw-input "$OUT/in.json"
 echo '{"mappings_sorted_bam": ' > "$OUT/in.json"
 job_fails "malformed job_input.json" AppError "job_input.json cannot be read" --raw-input "$OUT/in.json"
 echo '["x"]' > "$OUT/in.json"
