@@ -26,18 +26,28 @@ RPATH     = -Wl,-rpath,'$$ORIGIN/../lib/regcount' -Wl,--disable-new-dtags
 BIN      = resources/usr/bin/regcount
 LIBDIR   = resources/usr/lib/regcount
 OBJDIR   = build
-SRCS     = $(wildcard src/*.c)
+# The layers, each in its folder (Readme.developer.md): util, the engine
+# (which knows nothing of the platform), the platform client (which knows
+# nothing of counting), the job, the commands. A file sees only the headers
+# of its own layer and those below it, so an arrow that runs the wrong way
+# does not compile.
+INC_util     = -Isrc/util
+INC_engine   = $(INC_util) -Isrc/engine
+INC_platform = $(INC_util) -Isrc/platform
+INC_job      = $(INC_engine) -Isrc/platform -Isrc/job
+INC_cmd      = $(INC_job) -Isrc/cmd
+# The include flags of src/<layer>/<file>.c, from its stem <layer>/<file>.
+layer_inc = $(INC_$(firstword $(subst /, ,$(1))))
+SRCS     = $(wildcard src/*/*.c)
 OBJS     = $(SRCS:src/%.c=$(OBJDIR)/%.o)
 TBIN     = test/bin
 
 .PHONY: all clean deps test run bench fuzz stress test-bins testdata
 all: $(BIN) $(LIBDIR)/.bundled
 
-$(OBJDIR)/%.o: src/%.c | $(OBJDIR)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
-
-$(OBJDIR):
-	mkdir -p $@
+$(OBJDIR)/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(call layer_inc,$*) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BIN): $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(RPATH) -o $@ $(OBJS) $(LIBS)

@@ -34,28 +34,29 @@ FUZZ_CFLAGS   = -g -O1 -std=gnu11 -Wall -Wextra -pthread $(FUZZ_SAN) $(SAN_CPPFL
 # only the modules it needs, and what they need in turn, whatever new module
 # appears.
 FUZZ_LIB      = $(FUZZ_OBJDIR)/libregcount.a
-FUZZ_OBJS     = $(patsubst src/%.c,$(FUZZ_OBJDIR)/%.o,$(filter-out src/main.c,$(SRCS)))
+FUZZ_OBJS     = $(patsubst src/%.c,$(FUZZ_OBJDIR)/%.o,$(filter-out src/cmd/main.c,$(SRCS)))
 
 $(FUZZ_BIN) $(FUZZ_OBJDIR):
 	mkdir -p $@
 
 # Coverage instrumentation for the modules; the fuzzer's main only at the link.
-$(FUZZ_OBJDIR)/%.o: src/%.c | $(FUZZ_OBJDIR)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+$(FUZZ_OBJDIR)/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(call layer_inc,$*) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
 $(FUZZ_OBJDIR)/fuzz_common.o: test/fuzz/fuzz_common.c test/fuzz/fuzz_common.h | $(FUZZ_OBJDIR)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(CPPFLAGS) $(INC_cmd) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_LIB): $(FUZZ_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_BIN)/%: test/fuzz/%.c test/fuzz/fuzz_common.h $(wildcard src/*.h) $(FUZZ_OBJDIR)/fuzz_common.o \
+$(FUZZ_BIN)/%: test/fuzz/%.c test/fuzz/fuzz_common.h $(wildcard src/*/*.h) $(FUZZ_OBJDIR)/fuzz_common.o \
                $(FUZZ_LIB) | $(FUZZ_BIN)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJDIR)/fuzz_common.o \
+	$(FUZZ_CC) $(CPPFLAGS) $(INC_cmd) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJDIR)/fuzz_common.o \
 	    $(FUZZ_LIB) $(LIBS)
 
--include $(wildcard $(FUZZ_OBJDIR)/*.d)
+-include $(wildcard $(FUZZ_OBJDIR)/*/*.d)
 
 fuzz-build:
 	sh test/deps.sh build fuzz
@@ -96,8 +97,9 @@ ASAN_TESTS   ?= $(filter-out test/t_portable.sh test/t_fuzz.sh,$(wildcard test/t
 $(ASAN_DIR):
 	mkdir -p $@
 
-$(ASAN_DIR)/%.o: src/%.c | $(ASAN_DIR)
-	$(ASAN_CC) $(CPPFLAGS) $(SAN_CPPFLAGS) -std=gnu11 -Wall -Wextra -pthread $(ASAN_FLAGS) -MMD -MP -c -o $@ $<
+$(ASAN_DIR)/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(CPPFLAGS) $(call layer_inc,$*) $(SAN_CPPFLAGS) -std=gnu11 -Wall -Wextra -pthread $(ASAN_FLAGS) -MMD -MP -c -o $@ $<
 
 $(ASAN_DIR)/san_options.o: test/fuzz/san_options.c test/fuzz/fuzz.mk | $(ASAN_DIR)
 	$(ASAN_CC) -std=gnu11 -Wall -Wextra $(ASAN_FLAGS) \
@@ -111,7 +113,7 @@ $(ASAN_LIBDIR)/.bundled: $(ASAN_BIN) src/bundle-libs.sh
 	sh src/bundle-libs.sh $(ASAN_BIN) $(ASAN_LIBDIR)
 	touch $@
 
--include $(wildcard $(ASAN_DIR)/*.d)
+-include $(wildcard $(ASAN_DIR)/*/*.d)
 
 asan-build:
 	sh test/deps.sh build fuzz

@@ -5,10 +5,10 @@
  *     message and the error type are NUL-terminated within their buffers
  *     and hold printable characters only;
  *   - when the bytes parse as JSON, the answer to a file describe
- *     (dx_parse_describe: parts that cover the size exactly, each md5 empty
- *     or 32 lowercase hex digits), to /download or /upload (dx_parse_url:
+ *     (dxfile_parse_describe: parts that cover the size exactly, each md5 empty
+ *     or 32 lowercase hex digits), to /download or /upload (dxfile_parse_url:
  *     an http(s) URL, "key: value" headers without line breaks), and to a
- *     project describe (dx_parse_upload_params, then dx_choose_part_size for
+ *     project describe (dxupload_parse_params, then dxupload_part_size for
  *     a few lengths: the part size within the limits, the part count within
  *     maximumNumParts, the length within maximumFileSize).
  */
@@ -16,9 +16,9 @@
 #include <inttypes.h>
 #include <jansson.h>
 
-#include "../../src/dxapi.h"
-#include "../../src/dxfile.h"
-#include "../../src/error.h"
+#include "dx.h"
+#include "dxfile.h"
+#include "rc.h"
 #include "fuzz_common.h"
 
 #define FILE_ID "file-0123456789ABCDEFGHIJKLMN"
@@ -70,14 +70,14 @@ static int is_lower_md5(const char *s)
 
 static void check_describe(json_t *j)
 {
-    dx_file_t f;
+    dxfile_t f;
     memset(&f, 0, sizeof f);
     snprintf(f.id, sizeof f.id, "%s", FILE_ID);
     rc_clear();
-    int rc = dx_parse_describe(j, &f);
+    int rc = dxfile_parse_describe(j, &f);
     if (rc != 0) {
-        CHECK(rc == RC_EINTERNAL, "dx_parse_describe: rc %d", rc);
-        CHECK(*rc_message(), "dx_parse_describe failed without a message");
+        CHECK(rc == RC_EINTERNAL, "dxfile_parse_describe: rc %d", rc);
+        CHECK(*rc_message(), "dxfile_parse_describe failed without a message");
     } else {
         CHECK(f.name, "no name");
         CHECK(f.size >= 0, "size %" PRId64, f.size);
@@ -93,17 +93,17 @@ static void check_describe(json_t *j)
         }
         CHECK(total == f.size, "parts hold %" PRId64 " bytes, the file %" PRId64, total, f.size);
     }
-    dx_file_free(&f); /* what the job does either way */
+    dxfile_free(&f); /* what the job does either way */
 }
 
 static void check_url(json_t *j)
 {
-    dx_url_t u;
+    dxfile_url_t u;
     memset(&u, 0, sizeof u);
     rc_clear();
-    int rc = dx_parse_url(j, FILE_ID, &u);
+    int rc = dxfile_parse_url(j, FILE_ID, &u);
     if (rc != 0) {
-        CHECK(rc == RC_EINTERNAL, "dx_parse_url: rc %d", rc);
+        CHECK(rc == RC_EINTERNAL, "dxfile_parse_url: rc %d", rc);
     } else {
         CHECK(u.url && (strncmp(u.url, "http://", 7) == 0 || strncmp(u.url, "https://", 8) == 0),
               "url '%s'", u.url ? u.url : "(null)");
@@ -113,15 +113,15 @@ static void check_url(json_t *j)
             CHECK(colon, "header '%s' is not 'key: value'", h->data);
         }
     }
-    dx_url_free(&u); /* what the callers do either way */
+    dxfile_url_free(&u); /* what the callers do either way */
 }
 
-static void check_part_size(const dx_upload_params_t *p, size_t len)
+static void check_part_size(const dxupload_params_t *p, size_t len)
 {
     int64_t part = -1;
     rc_clear();
-    if (dx_choose_part_size(p, len, &part) != 0) {
-        CHECK(rc_kind() == RC_EINTERNAL, "dx_choose_part_size failed with kind %d", rc_kind());
+    if (dxupload_part_size(p, len, &part) != 0) {
+        CHECK(rc_kind() == RC_EINTERNAL, "dxupload_part_size failed with kind %d", rc_kind());
         return;
     }
     CHECK(part >= 1, "part size %" PRId64, part);
@@ -136,9 +136,9 @@ static void check_part_size(const dx_upload_params_t *p, size_t len)
 
 static void check_upload_params(json_t *j, const uint8_t *data, size_t size)
 {
-    dx_upload_params_t p;
+    dxupload_params_t p;
     rc_clear();
-    if (dx_parse_upload_params(j, &p) != 0)
+    if (dxupload_parse_params(j, &p) != 0)
         return;
     CHECK(p.max_part >= 1 && p.max_parts >= 1 && p.min_part <= p.max_part,
           "accepted min %" PRId64 " max %" PRId64 " parts %" PRId64, p.min_part, p.max_part,

@@ -8,7 +8,7 @@
  * reaches the record parser.
  *
  * Then, all in this process (no forked workers):
- *   1. bam_input_open without an index: it opens or fails with RC_EINPUT.
+ *   1. bamfile_open without an index: it opens or fails with RC_EINPUT.
  *   2. count_records over the whole file, as the no-index path counts:
  *      per reference, reads <= records, and records add up. When htslib
  *      (sam_read1) reads the same file to the end, the counts must equal
@@ -19,11 +19,11 @@
  *      2, 3 and 8 parts (parts must be contiguous, start at the first record
  *      and increase), count every part with count_records as a worker does
  *      (checking the sort order, ending exactly at the part's end), and run
- *      index_count. Whenever they succeed, the parts' sum, index_count and
+ *      idxcount_run. Whenever they succeed, the parts' sum, idxcount_run and
  *      the whole-file count must give the same reads per reference: the
  *      project's exactness claim on any input samtools can index. And
  *      when the whole file reads and is sorted as the workers check it,
- *      planning, every part and index_count must succeed (no good BAM is
+ *      planning, every part and idxcount_run must succeed (no good BAM is
  *      refused).
  */
 #include <htslib/bgzf.h>
@@ -31,12 +31,12 @@
 #include <htslib/sam.h>
 #include <inttypes.h>
 
-#include "../../src/bamfile.h"
-#include "../../src/count.h"
-#include "../../src/error.h"
-#include "../../src/idxcount.h"
-#include "../../src/plan.h"
-#include "../../src/scan.h"
+#include "bamfile.h"
+#include "count.h"
+#include "rc.h"
+#include "idxcount.h"
+#include "plan.h"
+#include "scan.h"
 #include "fuzz_common.h"
 
 static char bam_path[4300], bai_path[4300];
@@ -113,7 +113,7 @@ static int claims_too_much(void)
 
 /* Count from virtual offset beg to end as count.h says, on a fresh BGZF
  * opened the way the local scan source opens it. On failure t is freed. */
-static int count_range(const bam_input_t *in, uint64_t beg, uint64_t end, int check_sorted,
+static int count_range(const bamfile_t *in, uint64_t beg, uint64_t end, int check_sorted,
                        int from_index, tally_t *t)
 {
     scan_source_t src = scan_local_source(in->path);
@@ -153,7 +153,7 @@ static void check_same_reads(const tally_t *a, const tally_t *b, const char *wha
 
 /* The samtools rule over htslib's own reading of the records, or -1 when
  * htslib does not read the file to its end. */
-static int htslib_counts(const bam_input_t *in, tally_t *t)
+static int htslib_counts(const bamfile_t *in, tally_t *t)
 {
     htsFile *fp = hts_open(in->path, "rb");
     if (!fp)
@@ -186,10 +186,10 @@ static int htslib_counts(const bam_input_t *in, tally_t *t)
 }
 
 /* Plan in (which has an index) into n parts, count every part as a worker
- * does, and compare with whole (when whole_ok) and with index_count. When
+ * does, and compare with whole (when whole_ok) and with idxcount_run. When
  * the whole file reads and is sorted (sorted), planning and every part must
  * succeed: refusing such a file would be refusing a good BAM. */
-static void check_plan(const bam_input_t *in, int n, const tally_t *whole, int whole_ok,
+static void check_plan(const bamfile_t *in, int n, const tally_t *whole, int whole_ok,
                        int sorted, const tally_t *by_index, int index_ok)
 {
     plan_t plan;
@@ -203,7 +203,7 @@ static void check_plan(const bam_input_t *in, int n, const tally_t *whole, int w
     CHECK(plan.parts[0].beg == in->data_voff, "part 1 starts at %" PRIu64 ", the records at %" PRIu64,
           plan.parts[0].beg, in->data_voff);
     for (int i = 0; i < plan.n; i++) {
-        const part_t *p = &plan.parts[i];
+        const plan_part_t *p = &plan.parts[i];
         CHECK(p->beg <= p->end, "part %d: %" PRIu64 "-%" PRIu64, i + 1, p->beg, p->end);
         if (i > 0)
             CHECK(p->beg == plan.parts[i - 1].end && p->beg > plan.parts[i - 1].beg,
@@ -231,7 +231,7 @@ static void check_plan(const bam_input_t *in, int n, const tally_t *whole, int w
             check_tally(&part);
             /* scan.c's check_order across parts */
             if (part.n_records && prev &&
-                coord_before(part.first_tid, part.first_pos, last.last_tid, last.last_pos)) {
+                tally_coord_before(part.first_tid, part.first_pos, last.last_tid, last.last_pos)) {
                 CHECK(!sorted, "part %d of a sorted BAM starts before the end of the last", i + 1);
                 ok = 0;
             }
@@ -252,7 +252,7 @@ static void check_plan(const bam_input_t *in, int n, const tally_t *whole, int w
             check_same_reads(&sum, whole, "the parts (which skip the unplaced) and the whole file");
         }
         if (index_ok)
-            check_same_reads(&sum, by_index, "the parts and index_count");
+            check_same_reads(&sum, by_index, "the parts and idxcount_run");
     }
     tally_free(&sum);
     plan_free(&plan);
@@ -305,33 +305,33 @@ static void check_indexed(const tally_t *whole, int whole_ok, int sorted, int cs
         unlink(bai_path);
         return;
     }
-    bam_input_t in;
+    bamfile_t in;
     rc_clear();
-    int rc = bam_input_open(&in, bam_path, bai_path, 0);
+    int rc = bamfile_open(&in, bam_path, bai_path, 0);
     if (rc != 0) {
-        CHECK(rc == RC_EINPUT, "bam_input_open with the index: kind %d: %s", rc, rc_message());
+        CHECK(rc == RC_EINPUT, "bamfile_open with the index: kind %d: %s", rc, rc_message());
         unlink(bai_path);
         return;
     }
     CHECK(in.idx, "no index loaded");
     tally_t by_index;
     rc_clear();
-    int index_rc = index_count(&in, NULL, NULL, &by_index);
+    int index_rc = idxcount_run(&in, NULL, NULL, &by_index);
     if (index_rc != 0) {
-        CHECK(index_rc == RC_EINPUT, "index_count: kind %d: %s", index_rc, rc_message());
-        CHECK(!sorted, "index_count refused a sorted, readable BAM: %s", rc_message());
+        CHECK(index_rc == RC_EINPUT, "idxcount_run: kind %d: %s", index_rc, rc_message());
+        CHECK(!sorted, "idxcount_run refused a sorted, readable BAM: %s", rc_message());
     } else {
         for (int i = 0; i < by_index.n_targets; i++)
-            CHECK(by_index.reads[i] <= by_index.records[i], "index_count: tid %d", i);
+            CHECK(by_index.reads[i] <= by_index.records[i], "idxcount_run: tid %d", i);
         if (whole_ok)
-            check_same_reads(&by_index, whole, "index_count and the whole file");
+            check_same_reads(&by_index, whole, "idxcount_run and the whole file");
     }
     static const int parts[] = {1, 2, 3, 8};
     for (size_t k = 0; k < sizeof parts / sizeof *parts; k++)
         check_plan(&in, parts[k], whole, whole_ok, sorted, &by_index, index_rc == 0);
     if (index_rc == 0)
         tally_free(&by_index);
-    bam_input_close(&in);
+    bamfile_close(&in);
     unlink(bai_path);
 }
 
@@ -346,13 +346,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    bam_input_t in;
+    bamfile_t in;
     rc_clear();
-    int rc = bam_input_open(&in, bam_path, NULL, 0);
+    int rc = bamfile_open(&in, bam_path, NULL, 0);
     if (rc != 0) {
-        CHECK(rc == RC_EINPUT, "bam_input_open: kind %d: %s", rc, rc_message());
-        CHECK(*rc_message(), "bam_input_open failed without a message");
-        CHECK(!in.hdr && !in.idx, "bam_input_open failed and kept its header or index");
+        CHECK(rc == RC_EINPUT, "bamfile_open: kind %d: %s", rc, rc_message());
+        CHECK(*rc_message(), "bamfile_open failed without a message");
+        CHECK(!in.hdr && !in.idx, "bamfile_open failed and kept its header or index");
         unlink(bam_path);
         return 0;
     }
@@ -389,7 +389,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (whole_rc == 0)
         tally_free(&whole);
-    bam_input_close(&in);
+    bamfile_close(&in);
     unlink(bam_path);
     return 0;
 }

@@ -15,8 +15,8 @@
 #include <dirent.h>
 #include <inttypes.h>
 
-#include "../../src/countfile.h"
-#include "../../src/error.h"
+#include "countfile.h"
+#include "rc.h"
 #include "fuzz_common.h"
 
 #define MAX_REGIONS 4096

@@ -1,6 +1,6 @@
 /* fuzz_job_input.c -- libFuzzer target: the bytes are ~/job_input.json.
  *
- * Loads them the way the job does (job_input_load on a file in a scratch
+ * Loads them the way the job does (jobio_load_input on a file in a scratch
  * home), reads every input the applet reads with the job_input_* helpers,
  * and checks what comes back:
  *   - a load either fails with RC_EINPUT and no object, or gives an object;
@@ -8,22 +8,22 @@
  *     or RC_EINPUT with a message naming the input;
  *   - count_method is one of its choices, download_first a boolean,
  *     subjobs within 1..1000, or RC_EINPUT naming the input;
- *   - job_safe_name of every string (keys and values, at any depth) and of
+ *   - jobio_safe_name of every string (keys and values, at any depth) and of
  *     the raw bytes is non-empty, at most 200 bytes and the buffer, holds
  *     only [A-Za-z0-9._+-] with no leading '.' (so no '/'), and writes
  *     nothing past its NUL;
- *   - job_write_error with the raw bytes as the message (as an error
+ *   - jobio_write_error with the raw bytes as the message (as an error
  *     message built from user data would be) writes a job_error.json that
  *     is a JSON object of the right shape and does not hold the token.
  */
 #include <ctype.h>
 #include <jansson.h>
 
-#include "../../src/error.h"
-#include "../../src/jobio.h"
+#include "rc.h"
+#include "jobio.h"
 #include "fuzz_common.h"
 
-/* The job's token in DX_SECURITY_CONTEXT, for job_write_error to scrub:
+/* The job's token in DX_SECURITY_CONTEXT, for jobio_write_error to scrub:
  * short (real ones are longer), so that scrubbing makes the message grow. */
 #define TOKEN "tok1"
 
@@ -57,10 +57,10 @@ static void check_failed(int rc, const char *name)
 
 static void check_link(json_t *input, const char *name, int required)
 {
-    dx_link_t link;
+    jobio_link_t link;
     int present = -1;
     rc_clear();
-    int rc = job_input_link(input, name, required, &link, &present);
+    int rc = jobio_link(input, name, required, &link, &present);
     CHECK(present == (json_object_get(input, name) != NULL), "input %s: present %d", name, present);
     if (rc != 0) {
         check_failed(rc, name);
@@ -86,7 +86,7 @@ static void check_inputs(json_t *input)
     static const char *const methods[] = {"scan", "index", NULL};
     const char *method = NULL;
     rc_clear();
-    int rc = job_input_string(input, "count_method", "scan", methods, &method);
+    int rc = jobio_string(input, "count_method", "scan", methods, &method);
     if (rc == 0)
         CHECK(method && (strcmp(method, "scan") == 0 || strcmp(method, "index") == 0),
               "count_method '%s' accepted", method ? method : "(null)");
@@ -95,13 +95,13 @@ static void check_inputs(json_t *input)
 
     /* Without choices any string goes, and only a string. */
     const char *any = NULL;
-    rc = job_input_string(input, "count_method", NULL, NULL, &any);
+    rc = jobio_string(input, "count_method", NULL, NULL, &any);
     json_t *v = json_object_get(input, "count_method");
     CHECK((rc == 0) == (!v || json_is_string(v)), "count_method without choices: rc %d", rc);
 
     int flag = -1;
     rc_clear();
-    rc = job_input_bool(input, "download_first", 0, &flag);
+    rc = jobio_bool(input, "download_first", 0, &flag);
     if (rc == 0)
         CHECK(flag == 0 || flag == 1, "download_first %d", flag);
     else
@@ -109,21 +109,21 @@ static void check_inputs(json_t *input)
 
     long long n = -1;
     rc_clear();
-    rc = job_input_int(input, "subjobs", 1, 1, 1000, &n);
+    rc = jobio_int(input, "subjobs", 1, 1, 1000, &n);
     if (rc == 0)
         CHECK(n >= 1 && n <= 1000, "subjobs %lld accepted", n);
     else
         check_failed(rc, "subjobs");
 }
 
-/* job_safe_name's promises, for several buffer sizes. */
+/* jobio_safe_name's promises, for several buffer sizes. */
 static void check_safe_name(const char *name)
 {
     static const size_t sizes[] = {2, 3, 16, 201, 256, 1024};
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
         char out[1024];
         memset(out, 0x7f, sizeof out);
-        job_safe_name(name, out, sizes[k]);
+        jobio_safe_name(name, out, sizes[k]);
         size_t n = strnlen(out, sizes[k]);
         CHECK(n < sizes[k], "no NUL within %zu bytes", sizes[k]);
         CHECK(n > 0, "empty safe name");
@@ -162,7 +162,7 @@ static void check_strings(json_t *j, int depth)
 static void check_error_report(const char *message, int kind)
 {
     char path[4300];
-    CHECK(job_write_error(home, kind, message) == 0, "job_write_error failed");
+    CHECK(jobio_write_error(home, kind, message) == 0, "jobio_write_error failed");
     snprintf(path, sizeof path, "%s/job_error.json", home);
     json_error_t err;
     json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
@@ -189,13 +189,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     json_t *input = (json_t *)1;
     rc_clear();
-    int rc = job_input_load(home, &input);
+    int rc = jobio_load_input(home, &input);
     if (rc != 0) {
-        CHECK(rc == RC_EINPUT, "job_input_load: rc %d", rc);
-        CHECK(input == NULL, "job_input_load failed yet set *input");
+        CHECK(rc == RC_EINPUT, "jobio_load_input: rc %d", rc);
+        CHECK(input == NULL, "jobio_load_input failed yet set *input");
         CHECK(strstr(rc_message(), "job_input.json"), "message [%s]", rc_message());
     } else {
-        CHECK(json_is_object(input), "job_input_load gave a non-object");
+        CHECK(json_is_object(input), "jobio_load_input gave a non-object");
         check_inputs(input);
         check_strings(input, 0);
         json_decref(input);
@@ -205,7 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *raw = fuzz_strndup(data, size);
     check_safe_name(raw);
     check_error_report(raw, size % 2 ? RC_EINPUT : RC_EINTERNAL);
-    /* And a message longer than job_write_error keeps, made of the bytes,
+    /* And a message longer than jobio_write_error keeps, made of the bytes,
      * when the cut could matter: a token or a multi-byte sequence to cut. */
     int cut_matters = strstr(raw, TOKEN) != NULL;
     for (size_t i = 0; i < size && !cut_matters; i++)

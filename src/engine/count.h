@@ -1,0 +1,74 @@
+/* count.h -- the counting engine: read records and add them up per
+ * reference sequence, the way `samtools view -c BAM '{name}'` counts them.
+ *
+ * A record counts for reference sequence tid when it carries that tid and
+ * its end position (bam_endpos) is past 0: that includes secondary,
+ * supplementary, duplicate, QC-fail and placed unmapped reads, and excludes
+ * unplaced unmapped reads (tid -1) and the records that have a tid but no
+ * position (pos -1) and no reference-consuming CIGAR. The rule looks at one
+ * record only, so any split of the file at record starts gives the same sum.
+ */
+#ifndef RC_COUNT_H
+#define RC_COUNT_H
+
+#include <stdint.h>
+#include <htslib/bgzf.h>
+
+/* What the records of one part (or of the whole file) add up to. */
+typedef struct {
+    int n_targets;
+    uint64_t *reads;     /* per tid: what samtools view -c counts */
+    uint64_t *records;   /* per tid: every record carrying the tid */
+    uint64_t unplaced;   /* records with no reference sequence (tid -1) */
+    uint64_t n_records;  /* records read */
+    /* Coordinates of the first and last record read (tid -1 sorts last),
+     * to check the order across parts. */
+    int first_tid, last_tid;
+    int64_t first_pos, last_pos;
+    int64_t failed_at;   /* file offset of unreadable data, or -1 */
+} tally_t;
+
+int tally_init(tally_t *t, int n_targets);
+void tally_free(tally_t *t);
+
+/* Back to all zeros (to count a part again). */
+void tally_reset(tally_t *t);
+
+/* Add part to sum (same n_targets); parts must be added in file order, so
+ * that the sum's first and last records are right. */
+void tally_add(tally_t *sum, const tally_t *part);
+
+/* 1 if (tid2, pos2) comes before (tid1, pos1) in coordinate order. */
+int tally_coord_before(int tid2, int64_t pos2, int tid1, int64_t pos1);
+
+/* Called every so many records with the virtual offset reached. */
+typedef void (*count_progress_fn)(void *arg, uint64_t voff);
+
+typedef struct {
+    const char *path;      /* for messages */
+    int64_t addr_base;     /* added to block addresses in messages (a
+                              stream that starts inside the file) */
+    uint64_t end;          /* stop at this virtual offset, or PLAN_EOF */
+    int check_sorted;      /* fail on a record out of coordinate order */
+    int start_from_index;  /* the start offset came from the index */
+    count_progress_fn progress;
+    void *progress_arg;
+} count_opts_t;
+
+/* Read records from fp's current position up to opts->end and add them to
+ * t (initialised for the header's reference count). Reading must stop
+ * exactly at end: a record that crosses it means the split point was not a
+ * record start (an index that does not belong to the file).
+ *
+ * Returns 0; RC_EINPUT for a corrupt, truncated or unsorted file, a record
+ * whose reference id is not in the header, or a misplaced end. */
+int count_records(BGZF *fp, const count_opts_t *opts, tally_t *t);
+
+/* From fp's position, read the records of reference sequence tid that have
+ * no position (pos -1; they sort first) and add to *skipped those samtools
+ * does not count; stop at the first other record. Returns 0, or RC_EINPUT
+ * when the data cannot be read (o gives the path and offsets for the
+ * message). */
+int count_unpositioned(BGZF *fp, int tid, const count_opts_t *o, uint64_t *skipped);
+
+#endif

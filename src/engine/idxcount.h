@@ -1,0 +1,27 @@
+/* idxcount.h -- counts from the index, without reading the reads.
+ *
+ * A BAI written by samtools holds, for every reference sequence, how many
+ * records carry its id (mapped and unmapped). That is the samtools view -c
+ * count but for one kind of record: a reference id, no position (pos -1)
+ * and an end not past 0, which samtools does not count. Such records sort
+ * first in their reference sequence, so reading the first records of each
+ * reference sequence that has any (a block or two) finds them all.
+ */
+#ifndef RC_IDXCOUNT_H
+#define RC_IDXCOUNT_H
+
+#include <stdint.h>
+
+#include "bamfile.h"
+#include "count.h"
+
+/* Make bytes [beg, end) of in->path readable (a remote BAM's mirror
+ * fetches them); NULL for a local file. Returns 0 or an error kind. */
+typedef int (*idxcount_fetch_fn)(void *arg, int64_t beg, int64_t end);
+
+/* Count in (which must have an index) into total (initialised here).
+ * Returns 0; RC_EINPUT when the index holds no per-reference counts (the
+ * message suggests the scan method) or the BAM cannot be read there. */
+int idxcount_run(const bamfile_t *in, idxcount_fetch_fn fetch, void *arg, tally_t *total);
+
+#endif

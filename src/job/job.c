@@ -1,0 +1,176 @@
+/* job.c -- steps the job's entry points share; see job.h. */
+#include "job.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <utime.h>
+
+#include "countfile.h"
+#include "rc.h"
+#include "log.h"
+
+int job_input_file(job_t *job, const char *field, int required, job_file_t *in, int *present)
+{
+    int given = 0;
+    *in = (job_file_t){.field = field};
+    int rc = jobio_link(job->input, field, required, &in->link, &given);
+    if (present)
+        *present = given;
+    if (rc != 0 || !given)
+        return rc;
+    if (dxfile_describe(&job->env, in->link.id, in->link.project, &in->file) != 0)
+        return rc_context("input %s", field);
+    if (strcmp(in->file.state, "closed") != 0)
+        return rc_fail(RC_EINPUT, "input %s (%s) is %s, not closed", field, in->link.id,
+                       in->file.state);
+    char safe[256];
+    jobio_safe_name(in->file.name, safe, sizeof safe);
+    snprintf(in->path, sizeof in->path, "in/%s/%s", field, safe);
+    return 0;
+}
+
+int job_make_dirs(const char *path)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return rc_fail_errno(RC_EINTERNAL, "cannot create directory %s", buf);
+        *p = '/';
+    }
+    return 0;
+}
+
+int job_check_space(const job_t *job, int64_t need)
+{
+    struct statvfs st;
+    if (statvfs(job->home, &st) != 0)
+        return 0;
+    int64_t free_bytes = (int64_t)st.f_bavail * st.f_frsize;
+    char b1[16], b2[16];
+    if (free_bytes < need + (64 << 20))
+        return rc_fail(RC_EINPUT,
+                       "the inputs need %s of disk and the instance has %s free: choose an instance "
+                       "type with more storage",
+                       log_bytes(need, b1), log_bytes(free_bytes, b2));
+    return 0;
+}
+
+int job_download_input(job_t *job, job_file_t *in)
+{
+    char b[16];
+    log_info("download: input %s %s (%s, %s)", in->field, in->file.name, in->link.id,
+             log_bytes(in->file.size, b));
+    /* As many parts at once as dx download fetches: min(cores, 8). */
+    int connections = job->workers < 8 ? job->workers : 8;
+    if (job_make_dirs(in->path) != 0 ||
+        dxdownload_file(&job->env, &in->file, in->path, connections) != 0)
+        return rc_context("input %s", in->field);
+    return 0;
+}
+
+int job_bam_inputs(job_t *job, int bai_required, job_bam_t *b)
+{
+    *b = (job_bam_t){.mirror.fd = -1};
+    int rc = job_input_file(job, BAM_INPUT, 1, &b->bam, NULL);
+    return rc ? rc : job_input_file(job, BAI_INPUT, bai_required, &b->bai, &b->have_bai);
+}
+
+void job_bam_close(job_bam_t *b)
+{
+    bamfile_close(&b->in);
+    mirror_close(&b->mirror);
+    dxfile_free(&b->bam.file);
+    dxfile_free(&b->bai.file);
+}
+
+int job_open_mirrored(job_t *job, job_bam_t *b, int flags)
+{
+    job_file_t *bam = &b->bam, *bai = b->have_bai ? &b->bai : NULL;
+    mirror_t *m = &b->mirror;
+    int rc = job_check_space(job, bai ? bai->file.size : 0);
+    if (rc == 0 && bai)
+        rc = job_download_input(job, bai);
+    if (rc == 0 && (rc = job_make_dirs(bam->path)) == 0)
+        rc = mirror_open(m, &job->env, &bam->file, bam->path);
+    /* The index must not look older than the data to htslib. */
+    if (rc == 0 && bai)
+        utime(bai->path, NULL);
+    if (rc == 0 && (rc = mirror_open_bam(m, bai ? bai->path : NULL, flags, &b->in)) == 0) {
+        char size[16];
+        log_info("open: %s header%s read (%s)", bam->file.name,
+                 flags & BAMFILE_NO_EOF_CHECK ? "" : " and end-of-file marker",
+                 log_bytes(mirror_fetched(m), size));
+    }
+    return rc;
+}
+
+stream_opts_t job_stream_opts(job_t *job, const job_file_t *bam)
+{
+    return (stream_opts_t){&job->env, &bam->file, job->connections, job->chunk};
+}
+
+scan_opts_t job_scan_opts(const job_t *job, const scan_source_t *source)
+{
+    return (scan_opts_t){.workers = job->workers, .timeout = job->timeout, .stall = job->stall,
+                         .source = source};
+}
+
+/* <BAM name without .bam>_count.txt, made safe. */
+static void output_name(const char *bam_name, char *out, size_t size)
+{
+    char stem[256];
+    snprintf(stem, sizeof stem, "%s", bam_name);
+    size_t n = strlen(stem);
+    if (n > 4 && strcmp(stem + n - 4, ".bam") == 0)
+        stem[n - 4] = '\0';
+    char safe[256];
+    jobio_safe_name(stem, safe, sizeof safe);
+    snprintf(out, size, "%s_count.txt", safe);
+}
+
+static int format_counts(const sam_hdr_t *hdr, const uint64_t *reads, kstring_t *text,
+                         uint64_t *total)
+{
+    int n = sam_hdr_nref(hdr);
+    const char **names = malloc((n + 1) * sizeof *names);
+    if (!names)
+        return rc_fail(RC_EINTERNAL, "out of memory");
+    *total = 0;
+    for (int i = 0; i < n; i++) {
+        names[i] = sam_hdr_tid2name(hdr, i);
+        *total += reads[i];
+    }
+    int rc = countfile_format(n, names, reads, text);
+    free(names);
+    return rc;
+}
+
+int job_publish_counts(job_t *job, const char *bam_name, const sam_hdr_t *hdr, const uint64_t *reads)
+{
+    char name[300], path[512], id[64];
+    kstring_t text = {0};
+    uint64_t total = 0;
+    output_name(bam_name, name, sizeof name);
+    snprintf(path, sizeof path, "out/count_file/%s", name);
+    int rc = format_counts(hdr, reads, &text, &total);
+    if (rc == 0 && (rc = job_make_dirs(path)) == 0)
+        rc = countfile_save(path, text.s, text.l);
+    if (rc == 0) {
+        log_info("upload: %s (%" PRIu64 " reads in all)", name, total);
+        rc = dxupload_file(&job->env, name, "text/plain", text.s, text.l, id);
+    }
+    if (rc == 0 && !(job->output = json_pack("{s:{s:s},s:I}", "count_file", "$dnanexus_link", id,
+                                             "total_reads", (json_int_t)total)))
+        rc = rc_fail(RC_EINTERNAL, "out of memory");
+    free(text.s);
+    return rc;
+}

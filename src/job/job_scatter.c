@@ -1,0 +1,329 @@
+/* job_scatter.c -- counting over subjobs, the platform's own distributed
+ * engine: main plans and launches, count_part counts a part, gather adds
+ * the parts up.
+ *
+ * main (input subjobs = n > 1) reads only what planning needs: the BAM's
+ * header and end-of-file marker (Range requests into a sparse mirror) and
+ * the BAI. Without a BAI it downloads the BAM once, builds the index with
+ * htslib's threads, uploads it and passes it on. It splits the BAM into n
+ * parts of about equal compressed size (plan.h), starts one count_part
+ * subjob per part and one gather subjob whose input is the parts' outputs
+ * as job-based object references, and outputs references to gather's
+ * outputs; the platform resolves them when gather is done.
+ *
+ * count_part reads only its part's byte range (plus the header and the
+ * blocks at its edges) and counts it with all its cores (scan_range). Its
+ * output "counts" is a hash of the part's counts, sparse by reference id.
+ *
+ * gather checks the parts against each other (coordinate order) and their
+ * sum against the index, then uploads the count file.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rc.h"
+#include "job.h"
+#include "log.h"
+#include "plan.h"
+#include "scan.h"
+
+/* ---- the part description and the part's counts, as JSON ---------------- */
+
+static json_t *part_json(const plan_t *plan, int i)
+{
+    const plan_part_t *p = &plan->parts[i];
+    json_int_t end = p->end == PLAN_EOF ? -1 : (json_int_t)p->end;
+    return json_pack("{s:i,s:i,s:I,s:I}", "index", i + 1, "count", plan->n, "beg",
+                     (json_int_t)p->beg, "end", end);
+}
+
+/* The part input of count_part: 1 <= index <= count, beg < end (or -1). */
+static int read_part(json_t *input, int *index, int *count, uint64_t *beg, uint64_t *end)
+{
+    json_t *p = json_object_get(input, "part");
+    json_t *i = json_object_get(p, "index"), *n = json_object_get(p, "count");
+    json_t *b = json_object_get(p, "beg"), *e = json_object_get(p, "end");
+    if (!json_is_integer(i) || !json_is_integer(n) || !json_is_integer(b) || !json_is_integer(e) ||
+        json_integer_value(i) < 1 || json_integer_value(i) > json_integer_value(n) ||
+        json_integer_value(b) < 0 || json_integer_value(e) < -1 ||
+        (json_integer_value(e) >= 0 && json_integer_value(e) <= json_integer_value(b)))
+        return rc_fail(RC_EINTERNAL, "input part must be {index, count, beg, end} with valid offsets");
+    *index = (int)json_integer_value(i);
+    *count = (int)json_integer_value(n);
+    *beg = (uint64_t)json_integer_value(b);
+    *end = json_integer_value(e) < 0 ? PLAN_EOF : (uint64_t)json_integer_value(e);
+    return 0;
+}
+
+/* {"<tid>": n, ...} for the non-zero counts. */
+static json_t *sparse_counts(const uint64_t *v, int n)
+{
+    json_t *o = json_object();
+    for (int i = 0; o && i < n; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%d", i);
+        if (v[i] && json_object_set_new(o, key, json_integer((json_int_t)v[i])) != 0)
+            return json_decref(o), NULL;
+    }
+    return o;
+}
+
+static json_t *tally_json(const tally_t *t, int index, int count, int read_unplaced)
+{
+    return json_pack("{s:i,s:i,s:i,s:o,s:o,s:I,s:I,s:b,s:[i,I],s:[i,I]}", "index", index, "count",
+                     count, "n_targets", t->n_targets, "reads", sparse_counts(t->reads, t->n_targets),
+                     "records", sparse_counts(t->records, t->n_targets), "unplaced",
+                     (json_int_t)t->unplaced, "n_records", (json_int_t)t->n_records,
+                     "read_unplaced", read_unplaced, "first", t->first_tid,
+                     (json_int_t)t->first_pos, "last", t->last_tid, (json_int_t)t->last_pos);
+}
+
+static int read_sparse(json_t *o, uint64_t *v, int n)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(o, key, value) {
+        char *end;
+        long tid = strtol(key, &end, 10);
+        if (*end || tid < 0 || tid >= n || !json_is_integer(value) || json_integer_value(value) < 0)
+            return -1;
+        v[tid] = (uint64_t)json_integer_value(value);
+    }
+    return 0;
+}
+
+/* A count_part output into t (initialised for n_targets here). */
+static int tally_from_json(json_t *j, int n_targets, tally_t *t, int *index, int *read_unplaced)
+{
+    json_int_t unplaced, n_records, first_pos, last_pos;
+    int count, nt, first_tid, last_tid;
+    if (json_unpack(j, "{s:i,s:i,s:i,s:I,s:I,s:b,s:[iI],s:[iI]}", "index", index, "count", &count,
+                    "n_targets", &nt, "unplaced", &unplaced, "n_records", &n_records,
+                    "read_unplaced", read_unplaced, "first", &first_tid, &first_pos, "last",
+                    &last_tid, &last_pos) != 0 ||
+        nt != n_targets)
+        return rc_fail(RC_EINTERNAL, "a count_part output is malformed or for another header");
+    if (tally_init(t, n_targets) != 0)
+        return RC_EINTERNAL;
+    if (read_sparse(json_object_get(j, "reads"), t->reads, n_targets) != 0 ||
+        read_sparse(json_object_get(j, "records"), t->records, n_targets) != 0) {
+        tally_free(t);
+        return rc_fail(RC_EINTERNAL, "a count_part output has malformed counts");
+    }
+    t->unplaced = (uint64_t)unplaced;
+    t->n_records = (uint64_t)n_records;
+    t->first_tid = first_tid, t->first_pos = first_pos;
+    t->last_tid = last_tid, t->last_pos = last_pos;
+    return 0;
+}
+
+/* ---- main: plan and launch ------------------------------------------------ */
+
+static json_t *link_json(const char *id) { return json_pack("{s:s}", "$dnanexus_link", id); }
+
+static json_t *jbor(const char *job, const char *field)
+{
+    return json_pack("{s:{s:s,s:s}}", "$dnanexus_link", "job", job, "field", field);
+}
+
+/* POST /job/new for entry point function; its id in id[64]. The nonce
+ * makes a retried call return the same job. */
+static int new_job(job_t *job, const char *function, const char *name, json_t *input, char id[64])
+{
+    char nonce[96];
+    json_t *in = json_pack("{s:s,s:s,s:O,s:s}", "function", function, "name", name, "input", input,
+                           "nonce", dx_nonce(nonce)),
+           *out = NULL;
+    int rc = in ? dx_call(&job->env, "/job/new", in, &out, DX_RETRY_SAFE, NULL)
+                : rc_fail(RC_EINTERNAL, "out of memory");
+    const char *jid = json_string_value(json_object_get(out, "id"));
+    if (rc == 0 && (!jid || strncmp(jid, "job-", 4) != 0))
+        rc = rc_fail(RC_EINTERNAL, "POST /job/new: the answer has no job id");
+    if (rc == 0)
+        snprintf(id, 64, "%s", jid);
+    json_decref(in);
+    json_decref(out);
+    return rc;
+}
+
+/* No BAI: download the BAM, index it with all cores, upload the index. */
+static int build_index(job_t *job, job_file_t *bam, char bai_path[600], char bai_id[64])
+{
+    int rc = job_check_space(job, bam->file.size + bam->file.size / 100);
+    if (rc == 0)
+        rc = job_download_input(job, bam);
+    snprintf(bai_path, 600, "%s.bai", bam->path);
+    log_info("index: no %s given: building the index of %s with %d threads", BAI_INPUT,
+             bam->file.name, job->workers);
+    if (rc == 0 && sam_index_build3(bam->path, bai_path, 0, job->workers) != 0)
+        rc = rc_fail(RC_EINPUT, "%s cannot be indexed: not a coordinate-sorted BAM, or corrupt",
+                     bam->path);
+    kstring_t data = {0};
+    FILE *f = rc == 0 ? fopen(bai_path, "rb") : NULL;
+    char buf[65536];
+    for (size_t n; f && (n = fread(buf, 1, sizeof buf, f)) > 0;)
+        kputsn(buf, n, &data);
+    if (f)
+        fclose(f);
+    char name[300];
+    snprintf(name, sizeof name, "%s.bai", bam->file.name);
+    if (rc == 0 && !data.s)
+        rc = rc_fail(RC_EINTERNAL, "cannot read the index built at %s", bai_path);
+    if (rc == 0)
+        rc = dxupload_file(&job->env, name, NULL, data.s, data.l, bai_id);
+    free(data.s);
+    return rc;
+}
+
+/* The BAM and its index, for planning: the BAI downloaded and the BAM
+ * mirrored, or, with no BAI, the BAM downloaded and indexed here. */
+static int open_for_planning(job_t *job, job_bam_t *b, char bai_id[64])
+{
+    if (b->have_bai) {
+        snprintf(bai_id, 64, "%s", b->bai.link.id);
+        return job_open_mirrored(job, b, 0);
+    }
+    char bai_path[600];
+    int rc = build_index(job, &b->bam, bai_path, bai_id);
+    return rc ? rc : bamfile_open(&b->in, b->bam.path, bai_path, 0);
+}
+
+static int launch(job_t *job, const job_file_t *bam, const char *bai_id, const plan_t *plan)
+{
+    json_t *parts = json_array();
+    char id[64], name[64];
+    int rc = parts ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
+    for (int i = 0; rc == 0 && i < plan->n; i++) {
+        json_t *in = json_pack("{s:o,s:o,s:o}", BAM_INPUT, link_json(bam->link.id), BAI_INPUT,
+                               link_json(bai_id), "part", part_json(plan, i));
+        snprintf(name, sizeof name, "count_part %d/%d", i + 1, plan->n);
+        if ((rc = new_job(job, "count_part", name, in, id)) == 0)
+            json_array_append_new(parts, jbor(id, "counts"));
+        json_decref(in);
+    }
+    if (rc == 0) {
+        json_t *in = json_pack("{s:O,s:o,s:o}", "parts", parts, BAM_INPUT, link_json(bam->link.id),
+                               BAI_INPUT, link_json(bai_id));
+        rc = new_job(job, "gather", "gather", in, id);
+        json_decref(in);
+    }
+    if (rc == 0) {
+        log_info("scatter: %d count_part subjobs and gather %s started", plan->n, id);
+        job->output = json_pack("{s:o,s:o}", "count_file", jbor(id, "count_file"), "total_reads",
+                                jbor(id, "total_reads"));
+    }
+    json_decref(parts);
+    return rc;
+}
+
+int job_scatter(job_t *job, int subjobs)
+{
+    job_bam_t b;
+    plan_t plan = {0};
+    char bai_id[64];
+    int rc = job_bam_inputs(job, 0, &b);
+    if (rc == 0)
+        rc = open_for_planning(job, &b, bai_id);
+    if (rc == 0 && (rc = plan_make(&b.in, subjobs, &plan)) == 0) {
+        log_info("scatter: %s split into %d parts (largest / mean %.3f)", b.bam.file.name, plan.n,
+                 plan_balance(&plan));
+        rc = launch(job, &b.bam, bai_id, &plan);
+    }
+    plan_free(&plan);
+    job_bam_close(&b);
+    return rc;
+}
+
+/* ---- count_part ---------------------------------------------------------- */
+
+int job_scatter_part(job_t *job)
+{
+    job_bam_t b;
+    tally_t t;
+    int index = 0, count = 0;
+    uint64_t beg = 0, end = 0;
+    int rc = job_bam_inputs(job, 1, &b);
+    if (rc == 0 && (rc = read_part(job->input, &index, &count, &beg, &end)) == 0)
+        rc = job_open_mirrored(job, &b, BAMFILE_NO_EOF_CHECK);
+    if (rc == 0) {
+        stream_opts_t so = job_stream_opts(job, &b.bam);
+        scan_source_t stream = stream_source(&so, b.bam.path);
+        scan_opts_t opts = job_scan_opts(job, &stream);
+        char to[32] = "the end";
+        if (end != PLAN_EOF)
+            snprintf(to, sizeof to, "%" PRIu64, end >> 16);
+        log_info("count_part %d/%d: %s from byte %" PRIu64 " to %s, with %d workers", index, count,
+                 b.bam.file.name, beg >> 16, to, job->workers);
+        if ((rc = scan_range(&b.in, beg, end, &opts, &t)) == 0) {
+            log_info("count_part %d/%d: %" PRIu64 " records", index, count, t.n_records);
+            json_t *counts = tally_json(&t, index, count, end == PLAN_EOF);
+            job->output = counts ? json_pack("{s:o}", "counts", counts) : NULL;
+            if (!job->output)
+                rc = rc_fail(RC_EINTERNAL, "out of memory");
+            tally_free(&t);
+        }
+    }
+    job_bam_close(&b);
+    return rc;
+}
+
+/* ---- gather -------------------------------------------------------------- */
+
+/* Every part's counts, in part order, added into total; checked for order
+ * across parts. */
+static int add_parts(const bamfile_t *in, json_t *parts, tally_t *total, int *read_unplaced)
+{
+    size_t n = json_array_size(parts);
+    int nref = sam_hdr_nref(in->hdr), rc = 0;
+    tally_t *t = n ? calloc(n, sizeof *t) : NULL;
+    if (!json_is_array(parts) || n == 0)
+        return rc_fail(RC_EINTERNAL, "input parts must be a non-empty array of count_part outputs");
+    if (!t)
+        return rc_fail(RC_EINTERNAL, "out of memory");
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        int index, unplaced;
+        tally_t one;
+        if ((rc = tally_from_json(json_array_get(parts, k), nref, &one, &index, &unplaced)) != 0)
+            break;
+        if (index < 1 || (size_t)index > n || t[index - 1].reads) {
+            tally_free(&one);
+            rc = rc_fail(RC_EINTERNAL, "count_part outputs are not numbered 1..%zu", n);
+            break;
+        }
+        t[index - 1] = one;
+        if ((size_t)index == n)
+            *read_unplaced = unplaced;
+    }
+    if (rc == 0)
+        rc = scan_check_order(in, t, (int)n);
+    if (rc == 0 && (rc = tally_init(total, nref)) == 0)
+        for (size_t k = 0; k < n; k++)
+            tally_add(total, &t[k]);
+    for (size_t k = 0; k < n; k++)
+        tally_free(&t[k]);
+    free(t);
+    return rc;
+}
+
+int job_scatter_gather(job_t *job)
+{
+    job_bam_t b;
+    tally_t total;
+    int read_unplaced = 0;
+    int rc = job_bam_inputs(job, 1, &b);
+    if (rc == 0)
+        rc = job_open_mirrored(job, &b, BAMFILE_NO_EOF_CHECK);
+    if (rc == 0 && (rc = add_parts(&b.in, json_object_get(job->input, "parts"), &total,
+                                   &read_unplaced)) == 0) {
+        log_info("gather: %zu parts, %" PRIu64 " records", json_array_size(json_object_get(job->input, "parts")),
+                 total.n_records);
+        rc = scan_check_index(&b.in, &total, read_unplaced);
+        if (rc == 0)
+            rc = job_publish_counts(job, b.bam.file.name, b.in.hdr, total.reads);
+        tally_free(&total);
+    }
+    job_bam_close(&b);
+    return rc;
+}

@@ -1,0 +1,126 @@
+/* remote.c -- a sparse local mirror of a BAM on the platform; see remote.h. */
+#include "mirror.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rc.h"
+#include "log.h"
+
+/* The first fetch of the start: most headers fit; larger ones grow 4x. */
+#define FIRST_PREFIX (256 << 10)
+/* A header larger than this is refused (bounded memory and disk). */
+#define MAX_PREFIX ((int64_t)1 << 30)
+/* The BGZF end-of-file marker is one empty block of 28 bytes. */
+#define EOF_BLOCK 28
+
+int mirror_open(mirror_t *m, dx_env_t *env, const dxfile_t *file, const char *path)
+{
+    memset(m, 0, sizeof *m);
+    m->path = path;
+    m->size = file->size;
+    dxfetch_init(&m->reader, env, file);
+    if ((m->fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644)) < 0)
+        return rc_fail_errno(RC_EINTERNAL, "cannot create %s", path);
+    if (ftruncate(m->fd, file->size) != 0) {
+        close(m->fd);
+        m->fd = -1;
+        return rc_fail_errno(RC_EINTERNAL, "cannot size %s", path);
+    }
+    return 0;
+}
+
+void mirror_close(mirror_t *m)
+{
+    if (m->fd >= 0)
+        close(m->fd);
+    dxfetch_free(&m->reader);
+    free(m->have);
+    m->fd = -1;
+    m->have = NULL;
+}
+
+int64_t mirror_fetched(const mirror_t *m) { return (int64_t)m->reader.bytes_fetched; }
+
+/* Record [beg, end) as fetched, merging neighbours. */
+static int remember(mirror_t *m, int64_t beg, int64_t end)
+{
+    if (m->n_have == m->m_have) {
+        int cap = m->m_have ? 2 * m->m_have : 16;
+        void *a = realloc(m->have, cap * sizeof *m->have);
+        if (!a)
+            return rc_fail(RC_EINTERNAL, "out of memory");
+        m->have = a;
+        m->m_have = cap;
+    }
+    int i = 0;
+    while (i < m->n_have && m->have[i][0] < beg)
+        i++;
+    memmove(m->have + i + 1, m->have + i, (m->n_have - i) * sizeof *m->have);
+    m->have[i][0] = beg;
+    m->have[i][1] = end;
+    m->n_have++;
+    int k = 0; /* merge */
+    for (int j = 1; j < m->n_have; j++) {
+        if (m->have[j][0] <= m->have[k][1]) {
+            if (m->have[j][1] > m->have[k][1])
+                m->have[k][1] = m->have[j][1];
+        } else {
+            m->have[++k][0] = m->have[j][0];
+            m->have[k][1] = m->have[j][1];
+        }
+    }
+    m->n_have = k + 1;
+    return 0;
+}
+
+static int fetch_gap(mirror_t *m, int64_t beg, int64_t end)
+{
+    dxfetch_file_sink_t s = {.fd = m->fd, .off = beg, .path = m->path};
+    if (dxfetch_range(&m->reader, beg, end, dxfetch_to_file, &s) != 0)
+        return RC_EINTERNAL;
+    return remember(m, beg, end);
+}
+
+int mirror_fetch(mirror_t *m, int64_t beg, int64_t end)
+{
+    if (beg < 0)
+        beg = 0;
+    if (end > m->size)
+        end = m->size;
+    /* Fetch only what is missing: walk the sorted ranges, fetching the gap
+     * before each (remember() may merge ranges, so look them up afresh). */
+    while (beg < end) {
+        int i = 0;
+        while (i < m->n_have && m->have[i][1] <= beg)
+            i++;
+        if (i < m->n_have && m->have[i][0] <= beg) {
+            beg = m->have[i][1];
+            continue;
+        }
+        int64_t gap_end = i < m->n_have && m->have[i][0] < end ? m->have[i][0] : end;
+        if (fetch_gap(m, beg, gap_end) != 0)
+            return RC_EINTERNAL;
+        beg = gap_end;
+    }
+    return 0;
+}
+
+int mirror_open_bam(mirror_t *m, const char *index_path, int flags, bamfile_t *in)
+{
+    if (!(flags & BAMFILE_NO_EOF_CHECK) && mirror_fetch(m, m->size - EOF_BLOCK, m->size) != 0)
+        return RC_EINTERNAL;
+    for (int64_t prefix = FIRST_PREFIX;; prefix *= 4) {
+        if (mirror_fetch(m, 0, prefix) != 0)
+            return RC_EINTERNAL;
+        int rc = bamfile_open(in, m->path, index_path, flags);
+        if (rc == 0 || !in->header_unreadable || prefix >= m->size)
+            return rc;
+        if (prefix >= MAX_PREFIX)
+            return rc_fail(RC_EINPUT, "%s: the header is larger than %lld bytes, or corrupt", m->path,
+                           (long long)MAX_PREFIX);
+    }
+}

@@ -1,0 +1,47 @@
+/* remote.h -- a BAM on the platform, mirrored sparsely on local disk.
+ *
+ * The mirror is a file of the BAM's full size in which only the byte ranges
+ * asked for have been fetched, each at its own offset: the header at the
+ * start, the end-of-file marker at the end, the few blocks the index method
+ * reads. htslib then opens the mirror as if it were the whole BAM, and every
+ * check that works on a local BAM works on it. The rest is never fetched,
+ * and holes read as zeros, which no BGZF block can be mistaken for.
+ */
+#ifndef RC_REMOTE_H
+#define RC_REMOTE_H
+
+#include <stdint.h>
+
+#include "bamfile.h"
+#include "dxfile.h"
+
+typedef struct {
+    dxfetch_t reader;
+    int fd;
+    const char *path;
+    int64_t size;
+    int64_t (*have)[2]; /* fetched ranges [beg, end), sorted, merged */
+    int n_have, m_have;
+} mirror_t;
+
+/* Create the (empty, sparse) mirror of file at path. Returns 0 or
+ * RC_EINTERNAL. */
+int mirror_open(mirror_t *m, dx_env_t *env, const dxfile_t *file, const char *path);
+
+/* Make sure bytes [beg, end) are in the mirror, fetching what is missing.
+ * Returns 0 or RC_EINTERNAL. */
+int mirror_fetch(mirror_t *m, int64_t beg, int64_t end);
+
+/* Bytes fetched so far, and requests made. */
+int64_t mirror_fetched(const mirror_t *m);
+
+void mirror_close(mirror_t *m);
+
+/* Open the remote BAM through its mirror, as bamfile_open opens a local
+ * one (with the index at index_path, or none): fetches the end-of-file
+ * marker (unless flags hold BAMFILE_NO_EOF_CHECK) and as much of the start as
+ * the header needs (growing the prefix until the header parses). Returns 0
+ * or an error kind. */
+int mirror_open_bam(mirror_t *m, const char *index_path, int flags, bamfile_t *in);
+
+#endif
