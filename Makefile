@@ -17,7 +17,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -pthread
 VERSION  := $(shell sed -n 's/.*"version": *"\([0-9][^"]*\)".*/\1/p' dxapp.json | head -1)
 CPPFLAGS += -D_GNU_SOURCE -DREGCOUNT_VERSION='"$(VERSION)"'
-LIBS      = -lhts -lcurl -ljansson -lpthread
+LIBS      = -lhts -lcurl -ljansson -lpthread -lm
 # The bundled libraries sit in resources/usr/lib/regcount, unpacked at / on
 # the worker. DT_RPATH (not RUNPATH) so that it also serves the libraries'
 # own dependencies (libhts needs libcurl-gnutls, and so on).
@@ -68,7 +68,20 @@ $(TBIN):
 $(TBIN)/%: test/%.c | $(TBIN)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lhts
 
-test-bins: $(TBIN)/gen_bam
+# The unit tests (test/unit/*.c), linked with the project's modules.
+UNIT_SRCS = $(wildcard test/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:test/unit/%.c=$(TBIN)/unit/%)
+UNIT_LIB  = $(OBJDIR)/libregcount.a
+
+$(UNIT_LIB): $(filter-out $(OBJDIR)/cmd/main.o,$(OBJS))
+	rm -f $@
+	ar rcs $@ $^
+
+$(TBIN)/unit/%: test/unit/%.c test/unit/unit.h $(UNIT_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(INC_cmd) $(CFLAGS) -o $@ $< $(UNIT_LIB) $(LIBS)
+
+test-bins: $(TBIN)/gen_bam $(UNIT_BINS)
 
 deps:
 	sh test/deps.sh build run test fuzz

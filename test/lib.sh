@@ -50,18 +50,18 @@ assert_absent() {
     if [ -e "$2" ]; then fail "$1" "$2 exists"; else pass "$1"; fi
 }
 
-# samtools_counts BAM: the reference count file, built from one
-# `samtools view -c BAM '{name}'` per @SQ line, in header order.
+# samtools_counts BAM [options]: the reference counts (test/samtools_counts.py:
+# one samtools pass, checked against `samtools view -c` on a sample).
 samtools_counts() {
     python3 "$ROOT/test/samtools_counts.py" "$@"
 }
 
 # expected_counts PROFILE: the samtools reference count file for
-# test/data/PROFILE.bam, computed once per checkout (test/data is not
-# committed) with one `samtools view -c` per @SQ name.
+# test/data/PROFILE.bam, made again whenever the BAM or the script is newer
+# (test/data is not committed).
 expected_counts() {
     local bam=$DATA/$1.bam exp=$DATA/$1.expected
-    if [ ! -s "$exp" ]; then
+    if [ ! -s "$exp" ] || [ "$bam" -nt "$exp" ] || [ "$ROOT/test/samtools_counts.py" -nt "$exp" ]; then
         samtools_counts "$bam" > "$exp.tmp" && mv "$exp.tmp" "$exp"
     fi
     echo "$exp"

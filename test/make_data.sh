@@ -1,6 +1,8 @@
 #!/bin/bash
-# Generates the test BAMs into test/data (once; they are deterministic) and
-# indexes them with samtools, the reference tool. Usage: make_data.sh [PROFILE...]
+# Generates the test BAMs into test/data and indexes them with samtools, the
+# reference tool. A BAM is made again when the generator (test/bin/gen_bam,
+# which make rebuilds from test/gen_bam.c) is newer than it, as make would.
+# Usage: make_data.sh [PROFILE...]
 set -eu
 cd "$(dirname "$0")/.."
 mkdir -p test/data
@@ -8,7 +10,7 @@ profiles=("$@")
 [ ${#profiles[@]} -gt 0 ] || profiles=(small medium manyrefs trap empty nosq unplaced unsorted)
 for p in "${profiles[@]}"; do
     bam=test/data/$p.bam
-    [ -s "$bam" ] && continue
+    [ -s "$bam" ] && [ "$bam" -nt test/bin/gen_bam ] && continue
     test/bin/gen_bam "$p" "$bam.tmp" 2>/dev/null
     mv "$bam.tmp" "$bam"
     # An unsorted BAM cannot be indexed; its tests borrow medium's index.

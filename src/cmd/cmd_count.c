@@ -7,9 +7,11 @@
 #include "bamfile.h"
 #include "commands.h"
 #include "countfile.h"
-#include "rc.h"
+#include "fdio.h"
 #include "idxcount.h"
 #include "log.h"
+#include "opt.h"
+#include "rc.h"
 #include "scan.h"
 
 typedef struct {
@@ -17,6 +19,7 @@ typedef struct {
     int workers;
     double timeout;
     int from_index; /* --method index */
+    int help;       /* -h: print the usage and stop */
     const char *bam, *bai;
 } count_args_t;
 
@@ -46,10 +49,11 @@ static void usage(FILE *out)
             "  -t, --timeout SECS   fail if counting takes longer [0: no limit]\n"
             "  -q, --quiet          no progress lines on stderr\n"
             "  -h, --help           this help\n",
-            default_workers());
+            opt_online_cores());
 }
 
-/* Returns -1 to go on, else the exit status. */
+/* Fill a from the command line. Returns 0, or RC_EUSAGE with the message
+ * recorded ("" when the usage says it all). */
 static int parse_args(int argc, char **argv, count_args_t *a)
 {
     static const struct option longopts[] = {
@@ -57,65 +61,38 @@ static int parse_args(int argc, char **argv, count_args_t *a)
         {"output", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
         {"timeout", required_argument, NULL, 't'}, {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    *a = (count_args_t){.workers = default_workers()};
-    int c;
-    char *end;
-    while ((c = getopt_long(argc, argv, "m:o:j:t:qh", longopts, NULL)) != -1) {
+    *a = (count_args_t){.workers = opt_online_cores()};
+    int c, rc = 0;
+    long long n;
+    while (rc == 0 && (c = getopt_long(argc, argv, "m:o:j:t:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'm':
-            if (strcmp(optarg, "scan") != 0 && strcmp(optarg, "index") != 0) {
-                fprintf(stderr, "regcount count: --method is scan or index\n");
-                return EXIT_USAGE;
-            }
+            if (strcmp(optarg, "scan") != 0 && strcmp(optarg, "index") != 0)
+                rc = rc_fail(RC_EUSAGE, "--method is scan or index, not '%.40s'", optarg);
             a->from_index = strcmp(optarg, "index") == 0;
             break;
         case 'o': a->output = optarg; break;
         case 'j':
-            a->workers = (int)strtol(optarg, &end, 10);
-            if (*end || a->workers < 1 || a->workers > 1024) {
-                fprintf(stderr, "regcount count: -j takes a number of workers from 1 to 1024\n");
-                return EXIT_USAGE;
-            }
+            if ((rc = opt_int("-j", optarg, 1, 1024, &n)) == 0)
+                a->workers = (int)n;
             break;
-        case 't':
-            a->timeout = strtod(optarg, &end);
-            if (*end || a->timeout < 0) {
-                fprintf(stderr, "regcount count: --timeout takes a number of seconds\n");
-                return EXIT_USAGE;
-            }
-            break;
+        case 't': rc = opt_seconds("--timeout", optarg, 1e9, &a->timeout); break;
         case 'q': log_set_quiet(1); break;
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        case 'h': a->help = 1; return 0;
+        default: return rc_fail(RC_EUSAGE, "%s", "");
         }
     }
-    if (argc - optind < 1 || argc - optind > 2) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
+    if (rc == 0 && (argc - optind < 1 || argc - optind > 2))
+        return rc_fail(RC_EUSAGE, "%s", "");
     a->bam = argv[optind];
     a->bai = argc - optind == 2 ? argv[optind + 1] : NULL;
-    return -1;
-}
-
-/* The count file for the header's reference sequences, into text. */
-static int format_counts(const sam_hdr_t *hdr, const tally_t *t, kstring_t *text)
-{
-    int n = sam_hdr_nref(hdr);
-    const char **names = malloc((n + 1) * sizeof *names);
-    if (!names)
-        return rc_fail(RC_EINTERNAL, "out of memory");
-    for (int i = 0; i < n; i++)
-        names[i] = sam_hdr_tid2name(hdr, i);
-    int rc = countfile_format(n, names, t->reads, text);
-    free(names);
     return rc;
 }
 
 static int write_output(const char *path, const kstring_t *text)
 {
     if (path)
-        return countfile_save(path, text->s, text->l);
+        return fdio_save(path, text->s, text->l);
     if (fwrite(text->s, 1, text->l, stdout) != text->l || fflush(stdout) != 0)
         return rc_fail_errno(RC_EINTERNAL, "cannot write the count file to standard output");
     return 0;
@@ -138,7 +115,7 @@ static int run(const count_args_t *a)
     else
         rc = scan_bam(&in, &so, &total);
     if (rc == 0) {
-        rc = format_counts(in.hdr, &total, &text);
+        rc = countfile_format_refs(in.hdr, total.counts, &text, NULL);
         if (rc == 0)
             rc = write_output(a->output, &text);
         char b[16];
@@ -155,11 +132,18 @@ static int run(const count_args_t *a)
 int main_count(int argc, char **argv)
 {
     count_args_t a;
-    int status = parse_args(argc, argv, &a);
-    if (status >= 0)
-        return status;
-    int rc = run(&a);
+    int rc = parse_args(argc, argv, &a);
+    if (rc == 0 && a.help) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (rc != 0 && !*rc_message()) {
+        usage(stderr);
+        return rc_exit_status(rc);
+    }
+    if (rc == 0)
+        rc = run(&a);
     if (rc != 0)
-        fprintf(stderr, "regcount: %s\n", rc_message());
+        fprintf(stderr, "regcount%s: %s\n", rc == RC_EUSAGE ? " count" : "", rc_message());
     return rc_exit_status(rc);
 }

@@ -14,8 +14,9 @@
 #include <curl/curl.h>
 
 #include "commands.h"
-#include "rc.h"
 #include "job.h"
+#include "opt.h"
+#include "rc.h"
 
 /* Streaming: connections per worker and bytes per request. One connection
  * to storage is often slower than one core inflates, and a few requests in
@@ -26,6 +27,8 @@
 /* A worker that reports no progress for this long is hung (it reports
  * every 65536 records, every few MB). */
 #define DEFAULT_STALL 600
+/* The longest any time setting may be: a week. */
+#define MAX_SECONDS (7 * 86400.0)
 
 static void usage(FILE *out)
 {
@@ -48,14 +51,45 @@ static void usage(FILE *out)
             "  REGCOUNT_TIMEOUT      seconds the count may take [0: no limit]\n"
             "  REGCOUNT_STALL_TIMEOUT  seconds a worker may go without progress [600]\n"
             "  REGCOUNT_API_BUDGET   seconds one API call may spend retrying [900]\n"
-            "  REGCOUNT_CLOSE_WAIT   seconds to wait for an uploaded file to close [900]\n",
-            default_workers());
+            "  REGCOUNT_RETRY_WAIT   seconds of the first back-off before a retry [1]\n"
+            "  REGCOUNT_CLOSE_WAIT   seconds to wait for an uploaded file to close [900]\n"
+            "A bad value is an error, never replaced by the default.\n",
+            opt_online_cores());
+}
+
+/* The REGCOUNT_* settings (the usage above lists them), into job and its
+ * environment. */
+static int read_settings(job_t *job)
+{
+    long long workers, connections, chunk_kb;
+    dx_env_t *env = &job->env;
+    int rc = opt_env_int("REGCOUNT_WORKERS", opt_online_cores(), 1, 1024, &workers);
+    if (rc == 0)
+        rc = opt_env_int("REGCOUNT_CONNECTIONS", DEFAULT_CONNECTIONS, 1, 16, &connections);
+    if (rc == 0)
+        rc = opt_env_int("REGCOUNT_CHUNK_KB", DEFAULT_CHUNK_KB, 64, 1 << 20, &chunk_kb);
+    if (rc == 0)
+        rc = opt_env_seconds("REGCOUNT_TIMEOUT", 0, MAX_SECONDS, &job->timeout);
+    if (rc == 0)
+        rc = opt_env_seconds("REGCOUNT_STALL_TIMEOUT", DEFAULT_STALL, MAX_SECONDS, &job->stall);
+    if (rc == 0)
+        rc = opt_env_seconds("REGCOUNT_API_BUDGET", env->budget, MAX_SECONDS, &env->budget);
+    if (rc == 0)
+        rc = opt_env_seconds("REGCOUNT_RETRY_WAIT", env->retry_wait, 3600, &env->retry_wait);
+    if (rc == 0)
+        rc = opt_env_seconds("REGCOUNT_CLOSE_WAIT", env->close_wait, MAX_SECONDS, &env->close_wait);
+    job->workers = (int)workers;
+    job->connections = (int)connections;
+    job->chunk = (size_t)chunk_kb << 10;
+    return rc;
 }
 
 static int run_entry(job_t *job, const char *entry)
 {
     jobio_reserve_error_space(job->home);
     int rc = dx_env_init(&job->env);
+    if (rc == 0)
+        rc = read_settings(job);
     if (rc == 0)
         rc = jobio_load_input(job->home, &job->input);
     if (rc == 0) {
@@ -82,12 +116,6 @@ static void keep_token_out_of_dumps(void)
     prctl(PR_SET_DUMPABLE, 0);
 }
 
-static int env_int(const char *name, int def)
-{
-    const char *v = getenv(name);
-    return v && atoi(v) > 0 ? atoi(v) : def;
-}
-
 int main_job(int argc, char **argv)
 {
     if (argc != 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -96,11 +124,6 @@ int main_job(int argc, char **argv)
     }
     const char *home = getenv("HOME");
     job_t job = {.home = home && *home ? home : "."};
-    job.workers = env_int("REGCOUNT_WORKERS", default_workers());
-    job.connections = env_int("REGCOUNT_CONNECTIONS", DEFAULT_CONNECTIONS);
-    job.chunk = (size_t)env_int("REGCOUNT_CHUNK_KB", DEFAULT_CHUNK_KB) << 10;
-    job.timeout = env_int("REGCOUNT_TIMEOUT", 0);
-    job.stall = env_int("REGCOUNT_STALL_TIMEOUT", DEFAULT_STALL);
     keep_token_out_of_dumps();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     /* The platform starts jobs in $HOME; paths like in/... are relative to it. */

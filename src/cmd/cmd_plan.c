@@ -5,8 +5,9 @@
 
 #include "bamfile.h"
 #include "commands.h"
-#include "rc.h"
+#include "opt.h"
 #include "plan.h"
+#include "rc.h"
 
 static void usage(FILE *out)
 {
@@ -20,19 +21,24 @@ static void usage(FILE *out)
             "Options:\n"
             "  -j, --jobs N   parts [online cores: %d]\n"
             "  -h, --help     this help\n",
-            default_workers());
+            opt_online_cores());
 }
 
 int main_plan(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"jobs", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int n = default_workers(), c;
+    long long n = opt_online_cores();
+    int c;
     while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
-        if (c == 'j' && (n = atoi(optarg)) >= 1)
-            continue;
-        usage(c == 'h' ? stdout : stderr);
-        return c == 'h' ? EXIT_OK : EXIT_USAGE;
+        if (c == 'j' && opt_int("-j", optarg, 1, 100000, &n) != 0) {
+            fprintf(stderr, "regcount plan: %s\n", rc_message());
+            return EXIT_USAGE;
+        }
+        if (c != 'j') {
+            usage(c == 'h' ? stdout : stderr);
+            return c == 'h' ? EXIT_OK : EXIT_USAGE;
+        }
     }
     if (argc - optind < 1 || argc - optind > 2) {
         usage(stderr);
@@ -44,7 +50,7 @@ int main_plan(int argc, char **argv)
                             BAMFILE_FIND_INDEX);
     if (rc == 0 && !in.idx)
         rc = rc_fail(RC_EINPUT, "%s has no index: without one there is nothing to split", in.path);
-    if (rc == 0 && (rc = plan_make(&in, n, &plan)) == 0) {
+    if (rc == 0 && (rc = plan_make(&in, (int)n, &plan)) == 0) {
         char desc[256];
         for (int i = 0; i < plan.n; i++)
             printf("%s (%lld bytes)\n", plan_describe(&plan, i, in.hdr, desc),

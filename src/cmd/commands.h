@@ -8,7 +8,4 @@ int main_count(int argc, char **argv);
 int main_job(int argc, char **argv);
 int main_plan(int argc, char **argv);
 
-/* Online cores: the default number of workers. */
-int default_workers(void);
-
 #endif

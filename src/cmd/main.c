@@ -7,10 +7,7 @@
 
 #include "commands.h"
 #include "rc.h"
-
-#ifndef REGCOUNT_VERSION
-#define REGCOUNT_VERSION "unknown"
-#endif
+#include "version.h"
 
 static void usage(FILE *out)
 {
@@ -28,12 +25,6 @@ static void usage(FILE *out)
             "  -h, --help     this help\n"
             "  --version      print the version\n",
             REGCOUNT_VERSION);
-}
-
-int default_workers(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
 }
 
 int main(int argc, char **argv)

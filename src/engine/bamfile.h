@@ -18,6 +18,10 @@ typedef struct {
     int header_unreadable;  /* why bamfile_open failed: the header */
 } bamfile_t;
 
+/* The virtual offset that stands for the end of the file (a part that
+ * reads to the end). */
+#define BAMFILE_VOFF_END UINT64_MAX
+
 /* Flags for bamfile_open. */
 enum {
     BAMFILE_FIND_INDEX = 1,   /* without index_path, use BAM.bai or BAM.csi if there */

@@ -3,74 +3,14 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <htslib/hfile.h>
 #include <htslib/hts_endian.h>
 #include <htslib/sam.h>
 
+#include "htsx.h"
 #include "rc.h"
-#include "plan.h"
 
 /* How often count_records reports progress, in records (a power of 2). */
 #define PROGRESS_EVERY (1u << 16)
-
-int tally_init(tally_t *t, int n_targets)
-{
-    memset(t, 0, sizeof *t);
-    t->n_targets = n_targets;
-    t->first_tid = t->last_tid = -1;
-    t->failed_at = -1;
-    t->reads = calloc(n_targets + 1, sizeof *t->reads);
-    t->records = calloc(n_targets + 1, sizeof *t->records);
-    if (!t->reads || !t->records) {
-        tally_free(t);
-        return rc_fail(RC_EINTERNAL, "out of memory for %d reference sequences", n_targets);
-    }
-    return 0;
-}
-
-void tally_reset(tally_t *t)
-{
-    int n = t->n_targets;
-    uint64_t *reads = t->reads, *records = t->records;
-    memset(reads, 0, (n + 1) * sizeof *reads);
-    memset(records, 0, (n + 1) * sizeof *records);
-    memset(t, 0, sizeof *t);
-    *t = (tally_t){.n_targets = n, .reads = reads, .records = records, .first_tid = -1,
-                   .last_tid = -1, .failed_at = -1};
-}
-
-void tally_free(tally_t *t)
-{
-    free(t->reads);
-    free(t->records);
-    t->reads = t->records = NULL;
-}
-
-void tally_add(tally_t *sum, const tally_t *part)
-{
-    for (int i = 0; i < sum->n_targets; i++) {
-        sum->reads[i] += part->reads[i];
-        sum->records[i] += part->records[i];
-    }
-    sum->unplaced += part->unplaced;
-    if (part->n_records && !sum->n_records) {
-        sum->first_tid = part->first_tid;
-        sum->first_pos = part->first_pos;
-    }
-    if (part->n_records) {
-        sum->last_tid = part->last_tid;
-        sum->last_pos = part->last_pos;
-    }
-    sum->n_records += part->n_records;
-}
-
-int tally_coord_before(int tid2, int64_t pos2, int tid1, int64_t pos1)
-{
-    /* As unsigned, tid -1 (no reference) sorts after every reference. */
-    if ((uint32_t)tid2 != (uint32_t)tid1)
-        return (uint32_t)tid2 < (uint32_t)tid1;
-    return pos2 < pos1;
-}
 
 /* ---- records in the decompressed stream --------------------------------- */
 
@@ -125,67 +65,70 @@ static inline int counted(const record_t *r)
  * multi-threaded stream) is copied into spill. */
 typedef struct {
     BGZF *fp;
+    const count_opts_t *o; /* the path and offsets, for messages */
     uint8_t *spill;
     size_t spill_size;
 } reader_t;
 
-/* Make *rec point at the next record (4 + *block_size bytes). Returns 1, 0
- * at the end of the data, -2 for a truncated or corrupt block, -4 for an
- * impossible record length, -5 when out of memory. */
-static int next_record(reader_t *rd, const uint8_t **rec, uint32_t *block_size)
+static long long file_offset(const count_opts_t *o, uint64_t voff)
 {
-    BGZF *fp = rd->fp;
-    int avail = fp->block_length - fp->block_offset;
-    if (!fp->mt && avail >= 4) {
-        const uint8_t *p = (const uint8_t *)fp->uncompressed_block + fp->block_offset;
-        uint32_t bs = le_to_u32(p);
-        if (bs < (uint32_t)avail - 4 + 1 && (int64_t)bs + 4 <= avail) {
-            *rec = p;
-            *block_size = bs;
-            fp->block_offset += 4 + bs;
-            fp->uncompressed_address += 4 + bs;
-            if (fp->block_offset == fp->block_length) {
-                /* As bgzf_read does: point at the next block, so that
-                 * bgzf_tell gives the offsets the index uses. */
-                fp->block_address = htell(fp->fp);
-                fp->block_offset = fp->block_length = 0;
-            }
-            return 1;
-        }
-    }
+    return o->addr_base + (long long)(voff >> 16);
+}
+
+static int truncated_at(const reader_t *rd, uint64_t voff)
+{
+    return rc_fail(RC_EINPUT, "%s: truncated or corrupt BGZF block near byte %lld", rd->o->path,
+                   file_offset(rd->o, voff));
+}
+
+static int invalid_at(const reader_t *rd, uint64_t voff)
+{
+    return rc_fail(RC_EINPUT, "%s: invalid BAM record near byte %lld (corrupt file)", rd->o->path,
+                   file_offset(rd->o, voff));
+}
+
+/* A record that spans blocks, copied into rd->spill. */
+static int read_spilled(reader_t *rd, uint64_t voff, const uint8_t **rec, uint32_t *block_size)
+{
     uint8_t len[4];
-    ssize_t r = bgzf_read(fp, len, 4);
+    ssize_t r = bgzf_read(rd->fp, len, 4);
     if (r == 0)
         return 0;
     if (r != 4)
-        return -2;
+        return truncated_at(rd, voff);
     uint32_t bs = le_to_u32(len);
     if (bs < 32 || bs > (1u << 30))
-        return -4;
+        return invalid_at(rd, voff);
     if (rd->spill_size < (size_t)bs + 4) {
         uint8_t *s = realloc(rd->spill, (size_t)bs + 4);
         if (!s)
-            return -5;
+            return rc_fail(RC_EINTERNAL, "out of memory for a record of %u bytes", bs);
         rd->spill = s;
         rd->spill_size = (size_t)bs + 4;
     }
     memcpy(rd->spill, len, 4);
-    if (bgzf_read(fp, rd->spill + 4, bs) != (ssize_t)bs)
-        return -2;
+    if (bgzf_read(rd->fp, rd->spill + 4, bs) != (ssize_t)bs)
+        return truncated_at(rd, voff);
     *rec = rd->spill;
     *block_size = bs;
     return 1;
 }
 
-/* r: what next_record returned, or -4 for a record that does not parse. */
-static int read_error(const count_opts_t *o, int r, uint64_t voff)
+/* The record at voff, parsed. Returns 1, 0 at the end of the data, or an
+ * error kind. */
+static inline int read_record(reader_t *rd, uint64_t voff, record_t *rec)
 {
-    long long at = o->addr_base + (long long)(voff >> 16);
-    if (r == 0)
-        return rc_fail(RC_EINPUT, "%s: unexpected end of data near byte %lld", o->path, at);
-    if (r == -2)
-        return rc_fail(RC_EINPUT, "%s: truncated or corrupt BGZF block near byte %lld", o->path, at);
-    return rc_fail(RC_EINPUT, "%s: invalid BAM record near byte %lld (corrupt file)", o->path, at);
+    BGZF *fp = rd->fp;
+    const uint8_t *p = NULL;
+    uint32_t block_size = 0;
+    int r = 0;
+    if (!htsx_bgzf_threaded(fp) && (r = htsx_bgzf_fill(fp)) <= 0)
+        return r == 0 ? 0 : truncated_at(rd, voff);
+    if (htsx_bgzf_threaded(fp) || !htsx_bgzf_take_record(fp, &p, &block_size))
+        r = read_spilled(rd, voff, &p, &block_size);
+    if (r == 1 && parse_record(p, block_size, rec) != 0)
+        return invalid_at(rd, voff);
+    return r;
 }
 
 static int check_record(const count_opts_t *o, const record_t *r, const tally_t *t, uint64_t voff)
@@ -193,13 +136,13 @@ static int check_record(const count_opts_t *o, const record_t *r, const tally_t 
     int tid = r->tid;
     if (tid < -1 || tid >= t->n_targets)
         return rc_fail(RC_EINPUT, "%s: record near byte %lld has reference id %d, the header has %d",
-                       o->path, o->addr_base + (long long)(voff >> 16), tid, t->n_targets);
+                       o->path, file_offset(o, voff), tid, t->n_targets);
     if (o->check_sorted && t->n_records &&
         tally_coord_before(tid, r->pos, t->last_tid, t->last_pos))
         return rc_fail(RC_EINPUT,
                        "%s is not sorted by coordinate: record near byte %lld (reference id %d, "
                        "position %lld) comes after reference id %d, position %lld",
-                       o->path, o->addr_base + (long long)(voff >> 16), tid,
+                       o->path, file_offset(o, voff), tid,
                        (long long)r->pos + 1, t->last_tid, (long long)t->last_pos + 1);
     return 0;
 }
@@ -211,42 +154,42 @@ static int misplaced_start(const count_opts_t *o, uint64_t voff)
     return rc_fail(RC_EINPUT,
                    "%s: no record can be read at byte %lld, where the index says one starts: the "
                    "index does not belong to this BAM, or the BAM is not sorted (or is corrupt there)",
-                   o->path, o->addr_base + (long long)(voff >> 16));
+                   o->path, file_offset(o, voff));
 }
 
-/* The next record, parsed: 1, or what next_record returns at the end or on
- * an error, or -4 for a record that does not parse. */
-static inline int read_record(reader_t *rd, record_t *rec)
+/* Reading stopped before opts->end at voff with r (0: the data ended, or
+ * the error kind): say why, and where for a reread. */
+static int stopped_early(const count_opts_t *o, tally_t *t, uint64_t voff, int r)
 {
-    const uint8_t *p;
-    uint32_t block_size;
-    int r = next_record(rd, &p, &block_size);
-    return r == 1 && parse_record(p, block_size, rec) != 0 ? -4 : r;
+    if (r == RC_EINTERNAL)
+        return r; /* out of memory: nothing to reread */
+    t->failed_at = file_offset(o, voff);
+    if (t->n_records == 0 && o->start_from_index)
+        return misplaced_start(o, voff);
+    if (r == 0)
+        return rc_fail(RC_EINPUT, "%s: unexpected end of data near byte %lld", o->path,
+                       file_offset(o, voff));
+    return r;
 }
 
 int count_records(BGZF *fp, const count_opts_t *o, tally_t *t)
 {
-    reader_t rd = {.fp = fp};
+    reader_t rd = {.fp = fp, .o = o};
     int rc = 0;
     uint64_t voff;
     while ((voff = bgzf_tell(fp)) < o->end) {
         record_t rec;
-        int r = read_record(&rd, &rec);
-        if (r <= 0) {
-            if (r == -5)
-                rc = rc_fail(RC_EINTERNAL, "out of memory");
-            else if (r < 0 || o->end != PLAN_EOF) {
-                rc = t->n_records == 0 && o->start_from_index ? misplaced_start(o, voff)
-                                                               : read_error(o, r, voff);
-                t->failed_at = o->addr_base + (int64_t)(voff >> 16);
-            }
+        int r = read_record(&rd, voff, &rec);
+        if (r != 1) {
+            if (r != 0 || o->end != BAMFILE_VOFF_END)
+                rc = stopped_early(o, t, voff, r);
             break;
         }
         if ((rc = check_record(o, &rec, t, voff)) != 0)
             break;
         if (rec.tid >= 0) {
             t->records[rec.tid]++;
-            t->reads[rec.tid] += counted(&rec);
+            t->counts[rec.tid] += counted(&rec);
         } else {
             t->unplaced++;
         }
@@ -259,33 +202,22 @@ int count_records(BGZF *fp, const count_opts_t *o, tally_t *t)
         if (o->progress && (t->n_records & (PROGRESS_EVERY - 1)) == 0)
             o->progress(o->progress_arg, voff);
     }
-    if (rc == 0 && o->end != PLAN_EOF && voff != o->end)
+    if (rc == 0 && o->end != BAMFILE_VOFF_END && voff != o->end)
         rc = rc_fail(RC_EINPUT,
                      "%s: a record crosses the split point at byte %lld: the index does not "
                      "belong to this BAM, or the BAM is not sorted",
-                     o->path, o->addr_base + (long long)(o->end >> 16));
+                     o->path, file_offset(o, o->end));
     free(rd.spill);
     return rc;
 }
 
 int count_unpositioned(BGZF *fp, int tid, const count_opts_t *o, uint64_t *skipped)
 {
-    reader_t rd = {.fp = fp};
-    int rc = 0;
-    for (;;) {
-        uint64_t voff = bgzf_tell(fp);
-        record_t rec;
-        int r = read_record(&rd, &rec);
-        if (r == 0)
-            break;
-        if (r < 0) {
-            rc = read_error(o, r, voff);
-            break;
-        }
-        if (rec.tid != tid || rec.pos != -1)
-            break;
+    reader_t rd = {.fp = fp, .o = o};
+    int r;
+    record_t rec;
+    while ((r = read_record(&rd, bgzf_tell(fp), &rec)) == 1 && rec.tid == tid && rec.pos == -1)
         *skipped += !counted(&rec);
-    }
     free(rd.spill);
-    return rc;
+    return r < 0 ? r : 0;
 }

@@ -14,32 +14,8 @@
 #include <stdint.h>
 #include <htslib/bgzf.h>
 
-/* What the records of one part (or of the whole file) add up to. */
-typedef struct {
-    int n_targets;
-    uint64_t *reads;     /* per tid: what samtools view -c counts */
-    uint64_t *records;   /* per tid: every record carrying the tid */
-    uint64_t unplaced;   /* records with no reference sequence (tid -1) */
-    uint64_t n_records;  /* records read */
-    /* Coordinates of the first and last record read (tid -1 sorts last),
-     * to check the order across parts. */
-    int first_tid, last_tid;
-    int64_t first_pos, last_pos;
-    int64_t failed_at;   /* file offset of unreadable data, or -1 */
-} tally_t;
-
-int tally_init(tally_t *t, int n_targets);
-void tally_free(tally_t *t);
-
-/* Back to all zeros (to count a part again). */
-void tally_reset(tally_t *t);
-
-/* Add part to sum (same n_targets); parts must be added in file order, so
- * that the sum's first and last records are right. */
-void tally_add(tally_t *sum, const tally_t *part);
-
-/* 1 if (tid2, pos2) comes before (tid1, pos1) in coordinate order. */
-int tally_coord_before(int tid2, int64_t pos2, int tid1, int64_t pos1);
+#include "bamfile.h"
+#include "tally.h"
 
 /* Called every so many records with the virtual offset reached. */
 typedef void (*count_progress_fn)(void *arg, uint64_t voff);
@@ -48,7 +24,7 @@ typedef struct {
     const char *path;      /* for messages */
     int64_t addr_base;     /* added to block addresses in messages (a
                               stream that starts inside the file) */
-    uint64_t end;          /* stop at this virtual offset, or PLAN_EOF */
+    uint64_t end;          /* stop at this virtual offset, or BAMFILE_VOFF_END */
     int check_sorted;      /* fail on a record out of coordinate order */
     int start_from_index;  /* the start offset came from the index */
     count_progress_fn progress;
@@ -61,7 +37,9 @@ typedef struct {
  * record start (an index that does not belong to the file).
  *
  * Returns 0; RC_EINPUT for a corrupt, truncated or unsorted file, a record
- * whose reference id is not in the header, or a misplaced end. */
+ * whose reference id is not in the header, or a misplaced end (t->failed_at
+ * then says where the data could not be read, for a reread); RC_EINTERNAL
+ * when out of memory. */
 int count_records(BGZF *fp, const count_opts_t *opts, tally_t *t);
 
 /* From fp's position, read the records of reference sequence tid that have

@@ -1,22 +1,19 @@
 /* countfile.c -- format and save the count file; see countfile.h. */
 #include "countfile.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "rc.h"
-#include "fdio.h"
 
 static int valid_name(const char *name)
 {
     return name && *name && !strpbrk(name, "\n\r\t");
 }
 
-int countfile_format(int n, const char *const *names, const uint64_t *counts, kstring_t *out)
+int countfile_format(int n, const char *const *names, const uint64_t *counts, kstring_t *out,
+                     uint64_t *total_out)
 {
     uint64_t total = 0;
     for (int i = 0; i < n; i++) {
@@ -31,33 +28,21 @@ int countfile_format(int n, const char *const *names, const uint64_t *counts, ks
     }
     if (ksprintf(out, "Total reads: %" PRIu64 "\n", total) < 0)
         return rc_fail(RC_EINTERNAL, "out of memory");
+    if (total_out)
+        *total_out = total;
     return 0;
 }
 
-int countfile_save(const char *path, const char *text, size_t len)
+int countfile_format_refs(const sam_hdr_t *hdr, const uint64_t *counts, kstring_t *out,
+                          uint64_t *total)
 {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp)
+    int n = sam_hdr_nref(hdr);
+    const char **names = malloc((n + 1) * sizeof *names);
+    if (!names)
         return rc_fail(RC_EINTERNAL, "out of memory");
-    snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc_fail_errno(RC_EINTERNAL, "cannot create a temporary file next to %s", path);
-        free(tmp);
-        return RC_EINTERNAL;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    int rc = 0;
-    if (fchmod(fd, 0666 & ~mask) != 0 || fdio_write_all(fd, text, len) != 0 || fsync(fd) != 0)
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", path);
-    if (close(fd) != 0 && rc == 0)
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", path);
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", path);
-    if (rc != 0)
-        unlink(tmp);
-    free(tmp);
+    for (int i = 0; i < n; i++)
+        names[i] = sam_hdr_tid2name(hdr, i);
+    int rc = countfile_format(n, names, counts, out, total);
+    free(names);
     return rc;
 }

@@ -1,9 +1,8 @@
 /* idxcount.c -- counts from the index; see idxcount.h. */
 #include "idxcount.h"
 
-
-#include "rc.h"
 #include "plan.h"
+#include "rc.h"
 #include "scan.h"
 
 /* Compressed bytes read at the start of a reference sequence at first: a
@@ -16,12 +15,13 @@ static int unpositioned(const bamfile_t *in, int tid, uint64_t beg, idxcount_fet
                         void *arg, uint64_t *skipped)
 {
     scan_source_t local = scan_local_source(in->path);
-    count_opts_t o = {.path = in->path, .end = PLAN_EOF};
+    count_opts_t o = {.path = in->path, .end = BAMFILE_VOFF_END};
     for (int64_t window = FIRST_WINDOW;; window *= 4) {
-        if (fetch && fetch(arg, (int64_t)(beg >> 16), (int64_t)(beg >> 16) + window) != 0)
-            return RC_EINTERNAL;
+        int rc = fetch ? fetch(arg, (int64_t)(beg >> 16), (int64_t)(beg >> 16) + window) : 0;
+        if (rc != 0)
+            return rc;
         scan_input_t s;
-        int rc = local.open(&local, beg, PLAN_EOF, &s);
+        rc = local.open(&local, beg, BAMFILE_VOFF_END, &s);
         uint64_t n = 0;
         if (rc == 0) {
             rc = count_unpositioned(s.fp, tid, &o, &n);
@@ -37,7 +37,7 @@ static int unpositioned(const bamfile_t *in, int tid, uint64_t beg, idxcount_fet
 
 int idxcount_run(const bamfile_t *in, idxcount_fetch_fn fetch, void *arg, tally_t *total)
 {
-    int nref = sam_hdr_nref(in->hdr), rc = tally_init(total, nref);
+    int nref = sam_hdr_nref(in->hdr), rc = tally_init(total, nref, nref);
     for (int tid = 0; rc == 0 && tid < nref; tid++) {
         uint64_t beg, end, mapped, unmapped, skipped = 0;
         if (!plan_tid_range(in->idx, tid, &beg, &end))
@@ -57,7 +57,7 @@ int idxcount_run(const bamfile_t *in, idxcount_fetch_fn fetch, void *arg, tally_
             break;
         }
         total->records[tid] = mapped + unmapped;
-        total->reads[tid] = mapped + unmapped - skipped;
+        total->counts[tid] = mapped + unmapped - skipped;
         total->n_records += mapped + unmapped;
     }
     if (rc != 0)

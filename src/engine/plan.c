@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "htsx.h"
 #include "rc.h"
 
 /* Candidates per part: enough to land within a few percent of the target. */
@@ -43,43 +44,16 @@ static int add_candidate(candidates_t *c, uint64_t voff, int tid, hts_pos_t pos)
     return 0;
 }
 
-/* The offsets of the chunks holding records of tid that overlap [0, len). */
-static int tid_range(const hts_idx_t *idx, int tid, hts_pos_t len, uint64_t *beg, uint64_t *end)
-{
-    hts_itr_t *it = sam_itr_queryi(idx, tid, 0, len);
-    int found = it && it->n_off > 0;
-    if (found) {
-        *beg = it->off[0].u;
-        *end = it->off[it->n_off - 1].v;
-    }
-    hts_itr_destroy(it);
-    return found;
-}
-
 int plan_tid_range(const hts_idx_t *idx, int tid, uint64_t *beg, uint64_t *end)
 {
-    return tid_range(idx, tid, HTS_POS_MAX, beg, end);
+    return htsx_chunk_range(idx, tid, 0, HTS_POS_MAX, beg, end);
 }
 
 /* The offset at which reading must start to see the records at pos. */
 static int offset_at(const hts_idx_t *idx, int tid, hts_pos_t pos, uint64_t *voff)
 {
-    hts_itr_t *it = sam_itr_queryi(idx, tid, pos, pos + 1);
-    int found = it && it->n_off > 0;
-    if (found)
-        *voff = it->off[0].u;
-    hts_itr_destroy(it);
-    return found;
-}
-
-/* Where the placed reads end, per the index: the unplaced unmapped reads
- * start there. PLAN_EOF when the index does not say. */
-static uint64_t placed_end(const hts_idx_t *idx)
-{
-    hts_itr_t *it = sam_itr_queryi(idx, HTS_IDX_NOCOOR, 0, 0);
-    uint64_t end = it && !it->finished ? it->curr_off : PLAN_EOF;
-    hts_itr_destroy(it);
-    return end;
+    uint64_t last;
+    return htsx_chunk_range(idx, tid, pos, pos + 1, voff, &last);
 }
 
 /* Candidates from the reference sequences whose records overlap the range
@@ -95,22 +69,23 @@ static int collect_candidates(const bamfile_t *in, uint64_t from, uint64_t to, u
          * time on a human genome). Records placed past the end, if any, only
          * give no candidates; every split point is still a record start. */
         hts_pos_t len = sam_hdr_tid2len(in->hdr, tid);
-        if (!tid_range(in->idx, tid, len > 0 ? len : HTS_POS_MAX, &beg, &end) ||
+        if (!htsx_chunk_range(in->idx, tid, 0, len > 0 ? len : HTS_POS_MAX, &beg, &end) ||
             end <= from || beg >= to)
             continue;
         if ((end >> 16) > (uint64_t)in->size)
             return rc_fail(RC_EINPUT, "index %s does not belong to %s: it points past the end of the file",
                            in->index_path, in->path);
-        if (add_candidate(c, beg, tid, 0) != 0)
-            return RC_EINTERNAL;
+        int rc = add_candidate(c, beg, tid, 0);
+        if (rc != 0)
+            return rc;
         uint64_t samples = ((end >> 16) - (beg >> 16)) / spacing;
         if (samples > (uint64_t)(len / WINDOW))
             samples = len / WINDOW;
         for (uint64_t i = 1; i < samples; i++) {
             hts_pos_t pos = (hts_pos_t)(len * (double)i / samples);
             if (offset_at(in->idx, tid, pos, &voff) && voff > beg && voff < end &&
-                add_candidate(c, voff, tid, pos) != 0)
-                return RC_EINTERNAL;
+                (rc = add_candidate(c, voff, tid, pos)) != 0)
+                return rc;
         }
     }
     return 0;
@@ -154,9 +129,9 @@ int plan_make(const bamfile_t *in, int n_parts, plan_t *plan)
     memset(plan, 0, sizeof *plan);
     plan->file_size = in->size;
     if (!in->idx)
-        return one_part(plan, in->data_voff, PLAN_EOF);
-    uint64_t end = placed_end(in->idx);
-    if (end != PLAN_EOF && (end >> 16) > (uint64_t)in->size)
+        return one_part(plan, in->data_voff, BAMFILE_VOFF_END);
+    uint64_t end = htsx_unplaced_start(in->idx);
+    if (end != BAMFILE_VOFF_END && (end >> 16) > (uint64_t)in->size)
         return rc_fail(RC_EINPUT, "index %s does not belong to %s: it points past the end of the file",
                        in->index_path, in->path);
     if (end < in->data_voff)
@@ -168,17 +143,18 @@ int plan_make_range(const bamfile_t *in, int n_parts, uint64_t beg, uint64_t end
 {
     memset(plan, 0, sizeof *plan);
     plan->file_size = in->size;
-    plan->skips_unplaced = end != PLAN_EOF;
+    plan->skips_unplaced = end != BAMFILE_VOFF_END;
     uint64_t first = beg >> 16;
-    uint64_t last = end == PLAN_EOF ? (uint64_t)in->size : end >> 16;
+    uint64_t last = end == BAMFILE_VOFF_END ? (uint64_t)in->size : end >> 16;
     if (n_parts <= 1 || last <= first)
         return one_part(plan, beg, end);
 
     uint64_t spacing = (last - first) / ((uint64_t)n_parts * SAMPLES_PER_PART) + 1;
     candidates_t c = {0};
-    if (collect_candidates(in, beg, end, spacing, &c) != 0) {
+    int rc = collect_candidates(in, beg, end, spacing, &c);
+    if (rc != 0) {
         free(c.a);
-        return rc_kind();
+        return rc;
     }
     if (c.n > 1) /* qsort wants a non-NULL array, even an empty one */
         qsort(c.a, c.n, sizeof *c.a, by_voff);
@@ -196,7 +172,7 @@ int plan_make_range(const bamfile_t *in, int n_parts, uint64_t beg, uint64_t end
         size_t i = nearest(&c, from, target);
         candidate_t *best = &c.a[i];
         from = i + 1;
-        if (best->voff <= p->beg || (end != PLAN_EOF && best->voff >= end))
+        if (best->voff <= p->beg || (end != BAMFILE_VOFF_END && best->voff >= end))
             continue;
         p->end = best->voff;
         p++;
@@ -217,7 +193,7 @@ void plan_free(plan_t *plan)
 int64_t plan_part_bytes(const plan_t *plan, int i)
 {
     const plan_part_t *p = &plan->parts[i];
-    int64_t end = p->end == PLAN_EOF ? plan->file_size : (int64_t)(p->end >> 16);
+    int64_t end = p->end == BAMFILE_VOFF_END ? plan->file_size : (int64_t)(p->end >> 16);
     return end - (int64_t)(p->beg >> 16);
 }
 

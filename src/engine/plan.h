@@ -14,11 +14,8 @@
 
 #include "bamfile.h"
 
-/* The end of a part that reads to the end of the file. */
-#define PLAN_EOF UINT64_MAX
-
 typedef struct {
-    uint64_t beg, end; /* virtual offsets; end may be PLAN_EOF */
+    uint64_t beg, end; /* virtual offsets; end may be BAMFILE_VOFF_END */
     int tid;           /* where the part starts, roughly, for messages */
     hts_pos_t pos;
 } plan_part_t;

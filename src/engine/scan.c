@@ -1,29 +1,19 @@
 /* scan.c -- count by reading every record; see scan.h. */
 #include "scan.h"
 
-#include <htslib/hfile.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rc.h"
+#include "htsx.h"
 #include "log.h"
+#include "rc.h"
 #include "workers.h"
 
 /* Seconds between progress lines during a long count. */
 #define PROGRESS_INTERVAL 15.0
 
 /* ---- the local file ---------------------------------------------------- */
-
-/* Exported by htslib and declared only inside an inline function of
- * hfile.h: sets the size of an hFILE's buffer. */
-extern int hfile_set_blksize(hFILE *fp, size_t bufsiz);
-
-/* Reads of a few blocks at a time into a buffer that stays in the CPU's
- * cache: with 1 MiB reads the kernel's copy out of the page cache missed it
- * and took 3 times the system time (0.4 s per GB instead of 0.15). */
-void scan_set_read_buffer(hFILE *h) { hfile_set_blksize(h, 1 << 17); }
 
 static int local_open(const scan_source_t *src, uint64_t beg, uint64_t end, scan_input_t *in)
 {
@@ -32,7 +22,7 @@ static int local_open(const scan_source_t *src, uint64_t beg, uint64_t end, scan
     hFILE *h = hopen(src->name, "r");
     if (!h)
         return rc_fail_errno(RC_EINPUT, "cannot open %s", src->name);
-    scan_set_read_buffer(h);
+    htsx_set_read_buffer(h);
     if (!(in->fp = bgzf_hopen(h, "r"))) {
         hclose_abruptly(h);
         return rc_fail(RC_EINPUT, "%s is not a BGZF file", src->name);
@@ -59,56 +49,14 @@ scan_source_t scan_local_source(const char *path)
     return (scan_source_t){.open = local_open, .close = local_close, .name = path};
 }
 
-/* ---- a tally through a pipe --------------------------------------------- */
-
-typedef struct {
-    int n_targets, first_tid, last_tid, pad;
-    int64_t first_pos, last_pos;
-    uint64_t unplaced, n_records;
-} tally_header_t;
-
-static int send_tally(int fd, const tally_t *t)
-{
-    size_t n = (size_t)t->n_targets, len = sizeof(tally_header_t) + 2 * n * sizeof(uint64_t);
-    char *buf = malloc(len);
-    if (!buf)
-        return rc_fail(RC_EINTERNAL, "out of memory");
-    tally_header_t h = {t->n_targets, t->first_tid, t->last_tid, 0,
-                        t->first_pos, t->last_pos, t->unplaced, t->n_records};
-    memcpy(buf, &h, sizeof h);
-    memcpy(buf + sizeof h, t->reads, n * sizeof(uint64_t));
-    memcpy(buf + sizeof h + n * sizeof(uint64_t), t->records, n * sizeof(uint64_t));
-    int rc = workers_send_result(fd, buf, len);
-    free(buf);
-    return rc;
-}
-
-static int receive_tally(const workers_result_t *r, tally_t *t)
-{
-    tally_header_t h;
-    if (r->len < sizeof h)
-        return rc_fail(RC_EINTERNAL, "a worker sent a short result");
-    memcpy(&h, r->data, sizeof h);
-    size_t n = (size_t)h.n_targets;
-    if (h.n_targets != t->n_targets || r->len != sizeof h + 2 * n * sizeof(uint64_t))
-        return rc_fail(RC_EINTERNAL, "a worker sent a result of the wrong size");
-    memcpy(t->reads, r->data + sizeof h, n * sizeof(uint64_t));
-    memcpy(t->records, r->data + sizeof h + n * sizeof(uint64_t), n * sizeof(uint64_t));
-    t->first_tid = h.first_tid;
-    t->last_tid = h.last_tid;
-    t->first_pos = h.first_pos;
-    t->last_pos = h.last_pos;
-    t->unplaced = h.unplaced;
-    t->n_records = h.n_records;
-    return 0;
-}
-
 /* ---- workers ------------------------------------------------------------ */
 
 typedef struct {
     const bamfile_t *in;
     const plan_t *plan;
     const scan_source_t *source;
+    int n_targets;
+    int64_t n_counts;
     /* parent side: progress */
     uint64_t *done;
     double started, last_log;
@@ -133,7 +81,7 @@ static int count_once(scan_ctx_t *c, int index, tally_t *t)
     uint64_t rel = (uint64_t)in.base << 16;
     count_opts_t o = {.path = c->source->name,
                       .addr_base = in.base,
-                      .end = p->end == PLAN_EOF ? PLAN_EOF : p->end - rel,
+                      .end = p->end == BAMFILE_VOFF_END ? BAMFILE_VOFF_END : p->end - rel,
                       .check_sorted = 1,
                       .start_from_index = index > 0,
                       .progress = send_progress,
@@ -170,14 +118,18 @@ static int count_part(int index, void *arg, int out_fd)
     c->out_fd = out_fd;
     workers_send_progress(out_fd, c->plan->parts[index].beg); /* alive: the stall clock starts */
     tally_t t;
-    int rc = tally_init(&t, sam_hdr_nref(c->in->hdr));
+    kstring_t packed = {0};
+    int rc = tally_init(&t, c->n_targets, c->n_counts);
     if (rc != 0)
         return rc;
     rc = count_once(c, index, &t);
     if (rc == RC_EINPUT && t.failed_at >= 0 && c->source->verify)
         rc = count_again(c, index, &t);
     if (rc == 0)
-        rc = send_tally(out_fd, &t);
+        rc = tally_pack(&t, &packed);
+    if (rc == 0)
+        rc = workers_send_result(out_fd, packed.s, packed.l);
+    free(packed.s);
     tally_free(&t);
     return rc;
 }
@@ -271,21 +223,25 @@ int scan_check_index(const bamfile_t *in, const tally_t *total, int read_unplace
 static int scan_parts(const bamfile_t *in, const plan_t *plan, const scan_opts_t *opts,
                       const scan_source_t *source, tally_t *total)
 {
-    int n = plan->n, nref = sam_hdr_nref(in->hdr);
-    scan_ctx_t ctx = {.in = in, .plan = plan, .source = source};
+    int n = plan->n;
+    scan_ctx_t ctx = {.in = in, .plan = plan, .source = source, .n_targets = total->n_targets,
+                      .n_counts = total->n_counts};
     ctx.started = ctx.last_log = log_now();
     workers_result_t *results = calloc(n, sizeof *results);
     tally_t *parts = calloc(n, sizeof *parts);
     ctx.done = calloc(n, sizeof *ctx.done);
     int rc = results && parts && ctx.done ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
     workers_spec_t spec = {.n = n, .task = count_part, .progress = on_progress,
-                        .describe = describe_part, .arg = &ctx, .timeout = opts->timeout,
-                        .stall = opts->stall};
+                           .describe = describe_part, .arg = &ctx, .timeout = opts->timeout,
+                           .stall = opts->stall};
     if (rc == 0)
         rc = workers_run(&spec, results);
-    for (int i = 0; rc == 0 && i < n; i++)
-        if ((rc = tally_init(&parts[i], nref)) == 0)
-            rc = receive_tally(&results[i], &parts[i]);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "the result of worker %d", i + 1);
+        rc = tally_unpack(results[i].data, results[i].len, total->n_targets, total->n_counts,
+                          what, &parts[i]);
+    }
     if (rc == 0)
         rc = scan_check_order(in, parts, n);
     for (int i = 0; rc == 0 && i < n; i++)
@@ -304,52 +260,47 @@ static int scan_sequential(const bamfile_t *in, const scan_opts_t *opts,
                            const scan_source_t *source, tally_t *total)
 {
     scan_input_t s;
-    int rc = source->open(source, in->data_voff, PLAN_EOF, &s);
+    int rc = source->open(source, in->data_voff, BAMFILE_VOFF_END, &s);
     if (rc != 0)
         return rc;
     if (opts->workers > 1 && bgzf_mt(s.fp, opts->workers, 256) != 0)
         log_info("cannot start %d decompression threads; reading with one", opts->workers);
-    count_opts_t o = {.path = source->name, .addr_base = s.base, .end = PLAN_EOF};
+    count_opts_t o = {.path = source->name, .addr_base = s.base, .end = BAMFILE_VOFF_END};
     rc = count_records(s.fp, &o, total);
     int close_rc = source->close(source, &s);
     return close_rc ? close_rc : rc;
 }
 
-int scan_bam(const bamfile_t *in, const scan_opts_t *opts, tally_t *total)
+/* Count [beg, end) (the whole file: beg is in->data_voff and whole is set)
+ * into total. */
+static int scan(const bamfile_t *in, uint64_t beg, uint64_t end, int whole,
+                const scan_opts_t *opts, tally_t *total)
 {
     scan_source_t local = scan_local_source(in->path);
     const scan_source_t *source = opts->source ? opts->source : &local;
-    int rc = tally_init(total, sam_hdr_nref(in->hdr));
-    if (rc != 0)
-        return rc;
-    if (!in->idx) {
+    int nref = sam_hdr_nref(in->hdr);
+    int rc = tally_init(total, nref, nref);
+    plan_t plan = {0};
+    if (rc == 0 && whole && !in->idx)
         rc = scan_sequential(in, opts, source, total);
-    } else {
-        plan_t plan;
-        if ((rc = plan_make(in, opts->workers, &plan)) == 0) {
-            rc = scan_parts(in, &plan, opts, source, total);
-            if (rc == 0)
-                rc = scan_check_index(in, total, !plan.skips_unplaced);
-            plan_free(&plan);
-        }
-    }
+    else if (rc == 0 && (rc = whole ? plan_make(in, opts->workers, &plan)
+                                    : plan_make_range(in, opts->workers, beg, end, &plan)) == 0)
+        rc = scan_parts(in, &plan, opts, source, total);
+    if (rc == 0 && whole && in->idx)
+        rc = scan_check_index(in, total, !plan.skips_unplaced);
+    plan_free(&plan);
     if (rc != 0)
         tally_free(total);
     return rc;
 }
 
+int scan_bam(const bamfile_t *in, const scan_opts_t *opts, tally_t *total)
+{
+    return scan(in, in->data_voff, BAMFILE_VOFF_END, 1, opts, total);
+}
+
 int scan_range(const bamfile_t *in, uint64_t beg, uint64_t end, const scan_opts_t *opts,
                tally_t *total)
 {
-    scan_source_t local = scan_local_source(in->path);
-    const scan_source_t *source = opts->source ? opts->source : &local;
-    plan_t plan;
-    int rc = tally_init(total, sam_hdr_nref(in->hdr));
-    if (rc == 0 && (rc = plan_make_range(in, opts->workers, beg, end, &plan)) == 0) {
-        rc = scan_parts(in, &plan, opts, source, total);
-        plan_free(&plan);
-    }
-    if (rc != 0)
-        tally_free(total);
-    return rc;
+    return scan(in, beg, end, 0, opts, total);
 }

@@ -26,9 +26,6 @@ typedef struct {
     void *priv;   /* the source's own state */
 } scan_input_t;
 
-/* Give h the buffer size a source's reads should use. */
-void scan_set_read_buffer(hFILE *h);
-
 /* Where the workers read the BAM's bytes from: the local file by default,
  * or something else that can deliver a byte range (a download URL). */
 typedef struct scan_source {

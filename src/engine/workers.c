@@ -24,6 +24,8 @@
 #define FRAME_HEADER 9
 /* How much of the end of a worker's stderr goes into an error message. */
 #define STDERR_TAIL 2048
+/* A result larger than this is not one the tasks send. */
+#define MAX_RESULT ((uint64_t)1 << 34)
 /* How long stopped workers get to exit after SIGTERM before SIGKILL. */
 #define KILL_GRACE 2.0
 
@@ -58,9 +60,8 @@ static int send_frame(int fd, char type, const void *data, uint64_t len)
     char header[FRAME_HEADER];
     header[0] = type;
     memcpy(header + 1, &len, sizeof len);
-    if (write_all(fd, header, sizeof header) != 0)
-        return RC_EINTERNAL;
-    return write_all(fd, data, len);
+    int rc = write_all(fd, header, sizeof header);
+    return rc ? rc : write_all(fd, data, len);
 }
 
 int workers_send_progress(int out_fd, uint64_t done)
@@ -147,26 +148,32 @@ static int start_worker(const workers_spec_t *spec, int index, worker_t *w)
     return 0;
 }
 
-/* Parse complete frames from w->buf. */
+/* Parse complete frames from w->buf; a frame header that cannot be one of
+ * ours fails at once, before its payload would arrive. */
 static int take_frames(const workers_spec_t *spec, int index, worker_t *w)
 {
     size_t at = 0;
     while (w->len - at >= FRAME_HEADER) {
         uint64_t len;
         memcpy(&len, w->buf + at + 1, sizeof len);
+        char type = w->buf[at];
+        if ((type != MSG_PROGRESS && type != MSG_RESULT) || len > MAX_RESULT ||
+            (type == MSG_PROGRESS && len != sizeof(uint64_t)) ||
+            (type == MSG_RESULT && w->has_result))
+            return rc_fail(RC_EINTERNAL, "worker %d sent a malformed message (type %d, %llu bytes)",
+                           index + 1, (unsigned char)type, (unsigned long long)len);
         if (w->len - at - FRAME_HEADER < len)
             break;
-        char type = w->buf[at];
         const char *payload = w->buf + at + FRAME_HEADER;
-        if (type == MSG_PROGRESS && len == sizeof(uint64_t)) {
+        if (type == MSG_PROGRESS) {
             uint64_t done;
             memcpy(&done, payload, sizeof done);
             w->last_progress = log_now();
             if (spec->progress)
                 spec->progress(index, done, spec->arg);
-        } else if (type == MSG_RESULT && !w->has_result) {
+        } else {
             if (!(w->result.data = malloc(len ? len : 1)))
-                return rc_fail(RC_EINTERNAL, "out of memory for worker %d's result", index);
+                return rc_fail(RC_EINTERNAL, "out of memory for worker %d's result", index + 1);
             memcpy(w->result.data, payload, len);
             w->result.len = len;
             w->has_result = 1;
@@ -184,7 +191,7 @@ static int read_results(const workers_spec_t *spec, int index, worker_t *w)
         size_t cap = w->cap ? 2 * w->cap : 131072;
         char *buf = realloc(w->buf, cap);
         if (!buf)
-            return rc_fail(RC_EINTERNAL, "out of memory for worker %d's result", index);
+            return rc_fail(RC_EINTERNAL, "out of memory for worker %d's result", index + 1);
         w->buf = buf;
         w->cap = cap;
     }
@@ -300,6 +307,17 @@ static int report_failures(const workers_spec_t *spec, worker_t *w, const char *
     return rc_fail(all_input ? RC_EINPUT : RC_EINTERNAL, "%s", msg);
 }
 
+static void close_pipes(worker_t *w, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (w[i].out_fd >= 0)
+            close(w[i].out_fd);
+        if (w[i].err_fd >= 0)
+            close(w[i].err_fd);
+        w[i].out_fd = w[i].err_fd = -1;
+    }
+}
+
 static void reap(worker_t *w)
 {
     while (waitpid(w->pid, &w->status, 0) < 0 && errno == EINTR)
@@ -371,9 +389,10 @@ static int collect(const workers_spec_t *spec, worker_t *w, const char **why, ch
             if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
             for (int i = 0; i < n; i++) {
-                if (fds[k].fd == w[i].out_fd && read_results(spec, i, &w[i]) != 0) {
+                int rc = fds[k].fd == w[i].out_fd ? read_results(spec, i, &w[i]) : 0;
+                if (rc != 0) {
                     free(fds);
-                    return RC_EINTERNAL;
+                    return rc;
                 }
                 if (fds[k].fd == w[i].err_fd)
                     read_stderr(&w[i]);
@@ -405,18 +424,23 @@ int workers_run(const workers_spec_t *spec, workers_result_t *results)
     sigaction(SIGINT, &sa, &old_int);
 
     int started = 0;
-    while (started < n && start_worker(spec, started, w) == 0)
+    while (started < n && (rc = start_worker(spec, started, w)) == 0)
         started++;
-    if (started < n) {
-        rc = rc_kind();
+    if (rc != 0)
         stop_workers(w, started, SIGKILL);
-    }
     workers_spec_t running = *spec;
     running.n = started;
     const char *why = NULL;
     char why_buf[256];
-    if (collect(&running, w, &why, why_buf) != 0 && rc == 0)
-        rc = RC_EINTERNAL;
+    int collect_rc = collect(&running, w, &why, why_buf);
+    if (collect_rc != 0) {
+        /* A worker may be blocked writing to a pipe nobody reads any more:
+         * kill, close, then reap, so that waiting for it cannot hang. */
+        stop_workers(w, started, SIGKILL);
+        close_pipes(w, started);
+        if (rc == 0)
+            rc = collect_rc;
+    }
     for (int i = 0; i < started; i++)
         if (!w[i].reaped)
             reap(&w[i]);

@@ -11,8 +11,13 @@
 #include <utime.h>
 
 #include "countfile.h"
-#include "rc.h"
+#include "dxdownload.h"
+#include "dxupload.h"
+#include "fdio.h"
 #include "log.h"
+#include "rc.h"
+#include "scan.h"
+#include "stream.h"
 
 int job_input_file(job_t *job, const char *field, int required, job_file_t *in, int *present)
 {
@@ -23,7 +28,7 @@ int job_input_file(job_t *job, const char *field, int required, job_file_t *in, 
         *present = given;
     if (rc != 0 || !given)
         return rc;
-    if (dxfile_describe(&job->env, in->link.id, in->link.project, &in->file) != 0)
+    if ((rc = dxfile_describe(&job->env, in->link.id, in->link.project, &in->file)) != 0)
         return rc_context("input %s", field);
     if (strcmp(in->file.state, "closed") != 0)
         return rc_fail(RC_EINPUT, "input %s (%s) is %s, not closed", field, in->link.id,
@@ -32,6 +37,34 @@ int job_input_file(job_t *job, const char *field, int required, job_file_t *in, 
     jobio_safe_name(in->file.name, safe, sizeof safe);
     snprintf(in->path, sizeof in->path, "in/%s/%s", field, safe);
     return 0;
+}
+
+/* Largest file job_read_small_file takes into memory. */
+#define SMALL_FILE_MAX ((int64_t)1 << 30)
+
+static int to_memory(void *arg, const char *data, size_t len)
+{
+    return kputsn(data, len, arg) < 0 ? rc_fail(RC_EINTERNAL, "out of memory") : 0;
+}
+
+int job_read_small_file(job_t *job, json_t *link, const char *what, kstring_t *out)
+{
+    const char *id = json_string_value(json_object_get(link, "$dnanexus_link"));
+    dxfile_t f;
+    int rc = id ? dxfile_describe(&job->env, id, NULL, &f)
+                : rc_fail(RC_EINTERNAL, "%s: not a file link", what);
+    if (rc == 0 && f.size > SMALL_FILE_MAX)
+        rc = rc_fail(RC_EINTERNAL, "%s: %s is larger than %lld bytes", what, id,
+                     (long long)SMALL_FILE_MAX);
+    if (rc == 0) {
+        dxfetch_t r;
+        dxfetch_init(&r, &job->env, &f);
+        rc = dxfetch_range(&r, 0, f.size, to_memory, out);
+        dxfetch_free(&r);
+    }
+    if (id)
+        dxfile_free(&f);
+    return rc ? rc_context("%s", what) : 0;
 }
 
 int job_make_dirs(const char *path)
@@ -71,10 +104,10 @@ int job_download_input(job_t *job, job_file_t *in)
              log_bytes(in->file.size, b));
     /* As many parts at once as dx download fetches: min(cores, 8). */
     int connections = job->workers < 8 ? job->workers : 8;
-    if (job_make_dirs(in->path) != 0 ||
-        dxdownload_file(&job->env, &in->file, in->path, connections) != 0)
-        return rc_context("input %s", in->field);
-    return 0;
+    int rc = job_make_dirs(in->path);
+    if (rc == 0)
+        rc = dxdownload_file(&job->env, &in->file, in->path, connections);
+    return rc ? rc_context("input %s", in->field) : 0;
 }
 
 int job_bam_inputs(job_t *job, int bai_required, job_bam_t *b)
@@ -113,15 +146,13 @@ int job_open_mirrored(job_t *job, job_bam_t *b, int flags)
     return rc;
 }
 
-stream_opts_t job_stream_opts(job_t *job, const job_file_t *bam)
+int job_scan(job_t *job, job_bam_t *b, int local, const uint64_t *range, tally_t *t)
 {
-    return (stream_opts_t){&job->env, &bam->file, job->connections, job->chunk};
-}
-
-scan_opts_t job_scan_opts(const job_t *job, const scan_source_t *source)
-{
-    return (scan_opts_t){.workers = job->workers, .timeout = job->timeout, .stall = job->stall,
-                         .source = source};
+    stream_opts_t so = {&job->env, &b->bam.file, job->connections, job->chunk};
+    scan_source_t stream = stream_source(&so, b->bam.path);
+    scan_opts_t opts = {.workers = job->workers, .timeout = job->timeout, .stall = job->stall,
+                        .source = local ? NULL : &stream};
+    return range ? scan_range(&b->in, range[0], range[1], &opts, t) : scan_bam(&b->in, &opts, t);
 }
 
 /* <BAM name without .bam>_count.txt, made safe. */
@@ -137,33 +168,17 @@ static void output_name(const char *bam_name, char *out, size_t size)
     snprintf(out, size, "%s_count.txt", safe);
 }
 
-static int format_counts(const sam_hdr_t *hdr, const uint64_t *reads, kstring_t *text,
-                         uint64_t *total)
-{
-    int n = sam_hdr_nref(hdr);
-    const char **names = malloc((n + 1) * sizeof *names);
-    if (!names)
-        return rc_fail(RC_EINTERNAL, "out of memory");
-    *total = 0;
-    for (int i = 0; i < n; i++) {
-        names[i] = sam_hdr_tid2name(hdr, i);
-        *total += reads[i];
-    }
-    int rc = countfile_format(n, names, reads, text);
-    free(names);
-    return rc;
-}
-
-int job_publish_counts(job_t *job, const char *bam_name, const sam_hdr_t *hdr, const uint64_t *reads)
+int job_publish_counts(job_t *job, const char *bam_name, const sam_hdr_t *hdr,
+                       const uint64_t *counts)
 {
     char name[300], path[512], id[64];
     kstring_t text = {0};
     uint64_t total = 0;
     output_name(bam_name, name, sizeof name);
     snprintf(path, sizeof path, "out/count_file/%s", name);
-    int rc = format_counts(hdr, reads, &text, &total);
+    int rc = countfile_format_refs(hdr, counts, &text, &total);
     if (rc == 0 && (rc = job_make_dirs(path)) == 0)
-        rc = countfile_save(path, text.s, text.l);
+        rc = fdio_save(path, text.s, text.l);
     if (rc == 0) {
         log_info("upload: %s (%" PRIu64 " reads in all)", name, total);
         rc = dxupload_file(&job->env, name, "text/plain", text.s, text.l, id);

@@ -1,26 +1,25 @@
 /* job.h -- what the job's entry points share: the job's state, its input
  * files, and the steps they all take (describe an input, download it or
- * mirror it, publish the count file).
+ * mirror it, count it, publish the count file).
  *
  * The entry points: job_main.c holds main, which counts on this machine;
  * job_scatter.c holds main's scatter over subjobs and the count_part and
- * gather entry points. cmd_job.c dispatches and reports errors.
+ * gather entry points. cmd_job.c sets the job up, dispatches and reports
+ * errors.
  */
 #ifndef RC_JOB_H
 #define RC_JOB_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <htslib/kstring.h>
 #include <jansson.h>
 
-#include "bamfile.h"
-#include "count.h"
 #include "dx.h"
 #include "dxfile.h"
 #include "jobio.h"
 #include "mirror.h"
-#include "scan.h"
-#include "stream.h"
+#include "tally.h"
 
 #define BAM_INPUT "mappings_sorted_bam"
 #define BAI_INPUT "mappings_sorted_bai"
@@ -30,6 +29,7 @@ typedef struct {
     dx_env_t env;
     json_t *input;
     json_t *output;  /* set by the entry point on success */
+    /* Settings (cmd_job.c reads them; Readme.developer.md lists them): */
     int workers;     /* worker processes */
     int connections; /* download connections per worker, when streaming */
     size_t chunk;    /* bytes per download request, when streaming */
@@ -65,6 +65,10 @@ int job_bam_inputs(job_t *job, int bai_required, job_bam_t *b);
 /* Close what b opened and free its descriptions. */
 void job_bam_close(job_bam_t *b);
 
+/* The bytes of the small file that link ({"$dnanexus_link": "file-…"})
+ * names, into out (a subjob's output; what names it in messages). */
+int job_read_small_file(job_t *job, json_t *link, const char *what, kstring_t *out);
+
 /* Download an input (every part's md5 checked) to in->path. */
 int job_download_input(job_t *job, job_file_t *in);
 
@@ -76,20 +80,20 @@ int job_make_dirs(const char *path);
 
 /* Download the BAI (if given) and open the BAM into b->in through a sparse
  * mirror at b->bam.path that holds only its header (and its end-of-file
- * marker unless flags has BAMFILE_NO_EOF_CHECK); see remote.h. */
+ * marker unless flags has BAMFILE_NO_EOF_CHECK); see mirror.h. */
 int job_open_mirrored(job_t *job, job_bam_t *b, int flags);
 
-/* Options for a stream source that reads bam's byte ranges (stream.h). */
-stream_opts_t job_stream_opts(job_t *job, const job_file_t *bam);
-
-/* Scan options with the job's workers and time limits, reading through
- * source (NULL: the local file). */
-scan_opts_t job_scan_opts(const job_t *job, const scan_source_t *source);
+/* Count b's BAM by reading every record with the job's workers: streamed
+ * from its download URL, or (local set) from the downloaded file. The
+ * whole file, or with range, the virtual offsets [range[0], range[1]).
+ * t is initialised here. */
+int job_scan(job_t *job, job_bam_t *b, int local, const uint64_t *range, tally_t *t);
 
 /* Write the count file for hdr's reference sequences, keep a copy in
  * ~/out/count_file/, upload it as <BAM name without .bam>_count.txt and
  * set the outputs count_file and total_reads. */
-int job_publish_counts(job_t *job, const char *bam_name, const sam_hdr_t *hdr, const uint64_t *reads);
+int job_publish_counts(job_t *job, const char *bam_name, const sam_hdr_t *hdr,
+                       const uint64_t *counts);
 
 /* The entry points. job_main counts on this machine, or hands over to
  * job_scatter when input subjobs is more than 1. */

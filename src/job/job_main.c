@@ -10,11 +10,10 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "rc.h"
 #include "idxcount.h"
 #include "job.h"
 #include "log.h"
-#include "scan.h"
+#include "rc.h"
 
 #define MAX_SUBJOBS 1000
 
@@ -65,14 +64,11 @@ static int count_bam(job_t *job, main_inputs_t *mi, tally_t *t)
         log_info("count: from the index %s (method index)", b->bai.file.name);
         return idxcount_run(&b->in, mi->download_first ? NULL : fetch_into_mirror, &b->mirror, t);
     }
-    stream_opts_t so = job_stream_opts(job, &b->bam);
-    scan_source_t stream = stream_source(&so, b->bam.path);
-    scan_opts_t opts = job_scan_opts(job, mi->download_first ? NULL : &stream);
     log_info("count: %s with %d worker%s%s%s", b->bam.file.name, job->workers,
              job->workers == 1 ? "" : "s",
              mi->download_first ? " from the downloaded file" : ", streaming from the download URL",
              b->in.idx ? "" : " (no index: one multi-threaded pass)");
-    return scan_bam(&b->in, &opts, t);
+    return job_scan(job, b, mi->download_first, NULL, t);
 }
 
 static int count_here(job_t *job, main_inputs_t *mi)
@@ -85,7 +81,7 @@ static int count_here(job_t *job, main_inputs_t *mi)
         double secs = log_now() - start;
         log_info("count: done in %.1f s (%s/s compressed)", secs,
                  log_bytes((uint64_t)(mi->b.in.size / (secs > 0 ? secs : 1e-9)), rate));
-        rc = job_publish_counts(job, mi->b.bam.file.name, mi->b.in.hdr, t.reads);
+        rc = job_publish_counts(job, mi->b.bam.file.name, mi->b.in.hdr, t.counts);
         tally_free(&t);
     }
     return rc;

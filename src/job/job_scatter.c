@@ -13,7 +13,8 @@
  *
  * count_part reads only its part's byte range (plus the header and the
  * blocks at its edges) and counts it with all its cores (scan_range). Its
- * output "counts" is a hash of the part's counts, sparse by reference id.
+ * output "counts" carries the part's tally (tally.h): inline when small,
+ * else as a file.
  *
  * gather checks the parts against each other (coordinate order) and their
  * sum against the index, then uploads the count file.
@@ -23,18 +24,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rc.h"
+#include "base64.h"
+#include "dxupload.h"
 #include "job.h"
 #include "log.h"
 #include "plan.h"
+#include "rc.h"
 #include "scan.h"
 
-/* ---- the part description and the part's counts, as JSON ---------------- */
+/* ---- a part: its description, and its tally ----------------------------- */
 
 static json_t *part_json(const plan_t *plan, int i)
 {
     const plan_part_t *p = &plan->parts[i];
-    json_int_t end = p->end == PLAN_EOF ? -1 : (json_int_t)p->end;
+    json_int_t end = p->end == BAMFILE_VOFF_END ? -1 : (json_int_t)p->end;
     return json_pack("{s:i,s:i,s:I,s:I}", "index", i + 1, "count", plan->n, "beg",
                      (json_int_t)p->beg, "end", end);
 }
@@ -53,70 +56,55 @@ static int read_part(json_t *input, int *index, int *count, uint64_t *beg, uint6
     *index = (int)json_integer_value(i);
     *count = (int)json_integer_value(n);
     *beg = (uint64_t)json_integer_value(b);
-    *end = json_integer_value(e) < 0 ? PLAN_EOF : (uint64_t)json_integer_value(e);
+    *end = json_integer_value(e) < 0 ? BAMFILE_VOFF_END : (uint64_t)json_integer_value(e);
     return 0;
 }
 
-/* {"<tid>": n, ...} for the non-zero counts. */
-static json_t *sparse_counts(const uint64_t *v, int n)
+/* A part's tally travels in count_part's output: inline (base64 of its
+ * serialised form) when it is small, else as a file, so that millions of
+ * region counts never sit in a job's output JSON. */
+#define INLINE_TALLY_MAX (256 << 10)
+
+static int tally_output(job_t *job, const tally_t *t, int index, json_t **counts)
 {
-    json_t *o = json_object();
-    for (int i = 0; o && i < n; i++) {
-        char key[16];
-        snprintf(key, sizeof key, "%d", i);
-        if (v[i] && json_object_set_new(o, key, json_integer((json_int_t)v[i])) != 0)
-            return json_decref(o), NULL;
+    kstring_t packed = {0}, text = {0};
+    int rc = tally_pack(t, &packed);
+    char name[64], id[64];
+    if (rc == 0 && packed.l <= INLINE_TALLY_MAX) {
+        if ((rc = base64_encode(packed.s, packed.l, &text)) == 0)
+            *counts = json_pack("{s:s}", "tally", text.s);
+    } else if (rc == 0) {
+        snprintf(name, sizeof name, "count_part_%d.tally", index);
+        if ((rc = dxupload_file(&job->env, name, NULL, packed.s, packed.l, id)) == 0)
+            *counts = json_pack("{s:{s:s}}", "tally_file", "$dnanexus_link", id);
     }
-    return o;
+    if (rc == 0 && !*counts)
+        rc = rc_fail(RC_EINTERNAL, "out of memory");
+    free(packed.s);
+    free(text.s);
+    return rc;
 }
 
-static json_t *tally_json(const tally_t *t, int index, int count, int read_unplaced)
+/* Part k's tally from count_part's output counts, into t. */
+static int tally_input(job_t *job, json_t *counts, size_t k, int n_targets, int64_t n_counts,
+                       tally_t *t)
 {
-    return json_pack("{s:i,s:i,s:i,s:o,s:o,s:I,s:I,s:b,s:[i,I],s:[i,I]}", "index", index, "count",
-                     count, "n_targets", t->n_targets, "reads", sparse_counts(t->reads, t->n_targets),
-                     "records", sparse_counts(t->records, t->n_targets), "unplaced",
-                     (json_int_t)t->unplaced, "n_records", (json_int_t)t->n_records,
-                     "read_unplaced", read_unplaced, "first", t->first_tid,
-                     (json_int_t)t->first_pos, "last", t->last_tid, (json_int_t)t->last_pos);
-}
-
-static int read_sparse(json_t *o, uint64_t *v, int n)
-{
-    const char *key;
-    json_t *value;
-    json_object_foreach(o, key, value) {
-        char *end;
-        long tid = strtol(key, &end, 10);
-        if (*end || tid < 0 || tid >= n || !json_is_integer(value) || json_integer_value(value) < 0)
-            return -1;
-        v[tid] = (uint64_t)json_integer_value(value);
-    }
-    return 0;
-}
-
-/* A count_part output into t (initialised for n_targets here). */
-static int tally_from_json(json_t *j, int n_targets, tally_t *t, int *index, int *read_unplaced)
-{
-    json_int_t unplaced, n_records, first_pos, last_pos;
-    int count, nt, first_tid, last_tid;
-    if (json_unpack(j, "{s:i,s:i,s:i,s:I,s:I,s:b,s:[iI],s:[iI]}", "index", index, "count", &count,
-                    "n_targets", &nt, "unplaced", &unplaced, "n_records", &n_records,
-                    "read_unplaced", read_unplaced, "first", &first_tid, &first_pos, "last",
-                    &last_tid, &last_pos) != 0 ||
-        nt != n_targets)
-        return rc_fail(RC_EINTERNAL, "a count_part output is malformed or for another header");
-    if (tally_init(t, n_targets) != 0)
-        return RC_EINTERNAL;
-    if (read_sparse(json_object_get(j, "reads"), t->reads, n_targets) != 0 ||
-        read_sparse(json_object_get(j, "records"), t->records, n_targets) != 0) {
-        tally_free(t);
-        return rc_fail(RC_EINTERNAL, "a count_part output has malformed counts");
-    }
-    t->unplaced = (uint64_t)unplaced;
-    t->n_records = (uint64_t)n_records;
-    t->first_tid = first_tid, t->first_pos = first_pos;
-    t->last_tid = last_tid, t->last_pos = last_pos;
-    return 0;
+    char what[64];
+    snprintf(what, sizeof what, "the counts of count_part %zu", k + 1);
+    const char *text = json_string_value(json_object_get(counts, "tally"));
+    json_t *file = json_object_get(counts, "tally_file");
+    kstring_t packed = {0};
+    int rc;
+    if (text)
+        rc = base64_decode(text, strlen(text), what, &packed);
+    else if (file)
+        rc = job_read_small_file(job, file, what, &packed);
+    else
+        rc = rc_fail(RC_EINTERNAL, "%s are neither a tally nor a tally file", what);
+    if (rc == 0)
+        rc = tally_unpack(packed.s, packed.l, n_targets, n_counts, what, t);
+    free(packed.s);
+    return rc;
 }
 
 /* ---- main: plan and launch ------------------------------------------------ */
@@ -204,7 +192,8 @@ static int launch(job_t *job, const job_file_t *bam, const char *bai_id, const p
         json_decref(in);
     }
     if (rc == 0) {
-        json_t *in = json_pack("{s:O,s:o,s:o}", "parts", parts, BAM_INPUT, link_json(bam->link.id),
+        json_t *in = json_pack("{s:O,s:b,s:o,s:o}", "parts", parts, "read_unplaced",
+                               !plan->skips_unplaced, BAM_INPUT, link_json(bam->link.id),
                                BAI_INPUT, link_json(bai_id));
         rc = new_job(job, "gather", "gather", in, id);
         json_decref(in);
@@ -243,24 +232,21 @@ int job_scatter_part(job_t *job)
     job_bam_t b;
     tally_t t;
     int index = 0, count = 0;
-    uint64_t beg = 0, end = 0;
+    uint64_t range[2];
     int rc = job_bam_inputs(job, 1, &b);
-    if (rc == 0 && (rc = read_part(job->input, &index, &count, &beg, &end)) == 0)
+    if (rc == 0 && (rc = read_part(job->input, &index, &count, &range[0], &range[1])) == 0)
         rc = job_open_mirrored(job, &b, BAMFILE_NO_EOF_CHECK);
     if (rc == 0) {
-        stream_opts_t so = job_stream_opts(job, &b.bam);
-        scan_source_t stream = stream_source(&so, b.bam.path);
-        scan_opts_t opts = job_scan_opts(job, &stream);
         char to[32] = "the end";
-        if (end != PLAN_EOF)
-            snprintf(to, sizeof to, "%" PRIu64, end >> 16);
+        if (range[1] != BAMFILE_VOFF_END)
+            snprintf(to, sizeof to, "%" PRIu64, range[1] >> 16);
         log_info("count_part %d/%d: %s from byte %" PRIu64 " to %s, with %d workers", index, count,
-                 b.bam.file.name, beg >> 16, to, job->workers);
-        if ((rc = scan_range(&b.in, beg, end, &opts, &t)) == 0) {
+                 b.bam.file.name, range[0] >> 16, to, job->workers);
+        if ((rc = job_scan(job, &b, 0, range, &t)) == 0) {
             log_info("count_part %d/%d: %" PRIu64 " records", index, count, t.n_records);
-            json_t *counts = tally_json(&t, index, count, end == PLAN_EOF);
-            job->output = counts ? json_pack("{s:o}", "counts", counts) : NULL;
-            if (!job->output)
+            json_t *counts = NULL;
+            if ((rc = tally_output(job, &t, index, &counts)) == 0 &&
+                !(job->output = json_pack("{s:o}", "counts", counts)))
                 rc = rc_fail(RC_EINTERNAL, "out of memory");
             tally_free(&t);
         }
@@ -273,32 +259,20 @@ int job_scatter_part(job_t *job)
 
 /* Every part's counts, in part order, added into total; checked for order
  * across parts. */
-static int add_parts(const bamfile_t *in, json_t *parts, tally_t *total, int *read_unplaced)
+static int add_parts(job_t *job, const bamfile_t *in, json_t *parts, tally_t *total)
 {
     size_t n = json_array_size(parts);
     int nref = sam_hdr_nref(in->hdr), rc = 0;
-    tally_t *t = n ? calloc(n, sizeof *t) : NULL;
     if (!json_is_array(parts) || n == 0)
         return rc_fail(RC_EINTERNAL, "input parts must be a non-empty array of count_part outputs");
+    tally_t *t = calloc(n, sizeof *t);
     if (!t)
         return rc_fail(RC_EINTERNAL, "out of memory");
-    for (size_t k = 0; rc == 0 && k < n; k++) {
-        int index, unplaced;
-        tally_t one;
-        if ((rc = tally_from_json(json_array_get(parts, k), nref, &one, &index, &unplaced)) != 0)
-            break;
-        if (index < 1 || (size_t)index > n || t[index - 1].reads) {
-            tally_free(&one);
-            rc = rc_fail(RC_EINTERNAL, "count_part outputs are not numbered 1..%zu", n);
-            break;
-        }
-        t[index - 1] = one;
-        if ((size_t)index == n)
-            *read_unplaced = unplaced;
-    }
+    for (size_t k = 0; rc == 0 && k < n; k++)
+        rc = tally_input(job, json_array_get(parts, k), k, nref, nref, &t[k]);
     if (rc == 0)
         rc = scan_check_order(in, t, (int)n);
-    if (rc == 0 && (rc = tally_init(total, nref)) == 0)
+    if (rc == 0 && (rc = tally_init(total, nref, nref)) == 0)
         for (size_t k = 0; k < n; k++)
             tally_add(total, &t[k]);
     for (size_t k = 0; k < n; k++)
@@ -312,16 +286,17 @@ int job_scatter_gather(job_t *job)
     job_bam_t b;
     tally_t total;
     int read_unplaced = 0;
-    int rc = job_bam_inputs(job, 1, &b);
+    json_t *parts = json_object_get(job->input, "parts");
+    int rc = jobio_bool(job->input, "read_unplaced", 0, &read_unplaced);
+    if (rc == 0)
+        rc = job_bam_inputs(job, 1, &b);
     if (rc == 0)
         rc = job_open_mirrored(job, &b, BAMFILE_NO_EOF_CHECK);
-    if (rc == 0 && (rc = add_parts(&b.in, json_object_get(job->input, "parts"), &total,
-                                   &read_unplaced)) == 0) {
-        log_info("gather: %zu parts, %" PRIu64 " records", json_array_size(json_object_get(job->input, "parts")),
-                 total.n_records);
+    if (rc == 0 && (rc = add_parts(job, &b.in, parts, &total)) == 0) {
+        log_info("gather: %zu parts, %" PRIu64 " records", json_array_size(parts), total.n_records);
         rc = scan_check_index(&b.in, &total, read_unplaced);
         if (rc == 0)
-            rc = job_publish_counts(job, b.bam.file.name, b.in.hdr, total.reads);
+            rc = job_publish_counts(job, b.bam.file.name, b.in.hdr, total.counts);
         tally_free(&total);
     }
     job_bam_close(&b);

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dx.h"
+#include "fdio.h"
 #include "rc.h"
 
 #define RESERVE_NAME ".job_error_reserved_space"
@@ -49,17 +51,6 @@ int jobio_load_input(const char *home, json_t **input)
     return 0;
 }
 
-static int valid_id(const char *id, const char *klass)
-{
-    size_t n = strlen(klass);
-    if (!id || strncmp(id, klass, n) != 0 || id[n] != '-' || strlen(id + n + 1) != 24)
-        return 0;
-    for (const char *p = id + n + 1; *p; p++)
-        if (!isalnum((unsigned char)*p))
-            return 0;
-    return 1;
-}
-
 int jobio_link(json_t *input, const char *name, int required, jobio_link_t *link, int *present)
 {
     memset(link, 0, sizeof *link);
@@ -73,10 +64,10 @@ int jobio_link(json_t *input, const char *name, int required, jobio_link_t *link
     if (json_is_object(l)) {
         id = json_string_value(json_object_get(l, "id"));
         project = json_string_value(json_object_get(l, "project"));
-        if (project && !valid_id(project, "project") && !valid_id(project, "container"))
+        if (project && !dx_is_object_id(project, "project") && !dx_is_object_id(project, "container"))
             return rc_fail(RC_EINPUT, "input %s: '%.80s' is not a project id", name, project);
     }
-    if (!valid_id(id, "file"))
+    if (!dx_is_object_id(id, "file"))
         return rc_fail(RC_EINPUT,
                        "input %s must be a file link such as {\"$dnanexus_link\": \"file-...\"}",
                        name);
@@ -134,7 +125,7 @@ void jobio_reserve_error_space(const char *home)
     if (fd >= 0) {
         static const char block[4096];
         for (int i = 0; i < RESERVE_SIZE / 4096; i++)
-            if (write(fd, block, sizeof block) != sizeof block)
+            if (fdio_write_all(fd, block, sizeof block) != 0)
                 break;
         close(fd);
     }
@@ -149,25 +140,13 @@ void jobio_release_error_space(const char *home)
     free(path);
 }
 
-/* Write text to home/name through a temporary file and rename. */
+/* Write text to home/name atomically. */
 static int write_atomically(const char *home, const char *name, const char *text)
 {
-    char *path = home_path(home, name), *tmp = NULL;
-    if (!path || asprintf(&tmp, "%s.tmp", path) < 0) {
-        free(path);
+    char *path = home_path(home, name);
+    if (!path)
         return rc_fail(RC_EINTERNAL, "out of memory");
-    }
-    int rc = 0, fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    size_t len = strlen(text);
-    if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0)
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", name);
-    if (fd >= 0 && close(fd) != 0 && rc == 0)
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", name);
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", name);
-    if (rc != 0)
-        unlink(tmp);
-    free(tmp);
+    int rc = fdio_save(path, text, strlen(text));
     free(path);
     return rc;
 }
@@ -263,10 +242,11 @@ int jobio_write_error(const char *home, int kind, const char *message)
         j = json_pack("{s:{s:s,s:s}}", "error", "type", type, "message",
                       "(the error message could not be encoded)");
     char *out = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
-    int rc = out ? write_atomically(home, "job_error.json", out) : -1;
+    int rc = out ? write_atomically(home, "job_error.json", out)
+                 : rc_fail(RC_EINTERNAL, "cannot encode job_error.json");
     free(out);
     json_decref(j);
-    return rc ? -1 : 0;
+    return rc;
 }
 
 void jobio_safe_name(const char *name, char *out, size_t size)

@@ -1,5 +1,6 @@
 /* jobio.h -- the job's files in its home directory: job_input.json in,
- * job_output.json or job_error.json out (dnanexus-platform.md 1.3-1.5).
+ * job_output.json or job_error.json out (Readme.developer.md, "Platform
+ * facts").
  *
  * Problems with the input are the user's (AppError) and their messages name
  * the input field. Output is written atomically; an error report reuses
@@ -50,7 +51,8 @@ int jobio_write_output(const char *home, json_t *output);
 /* Write home/job_error.json: {"error": {"type": AppError or
  * AppInternalError by kind, "message": ...}}, the message cut to a few KiB,
  * made valid UTF-8, and never holding the job's token. Removes a
- * job_output.json written earlier: never both. Returns 0 or -1. */
+ * job_output.json written earlier: never both. Returns 0 or an error kind
+ * (whose message then replaces the one being reported). */
 int jobio_write_error(const char *home, int kind, const char *message);
 
 /* A file name safe to create in a directory and to give the platform: the

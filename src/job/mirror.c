@@ -80,9 +80,8 @@ static int remember(mirror_t *m, int64_t beg, int64_t end)
 static int fetch_gap(mirror_t *m, int64_t beg, int64_t end)
 {
     dxfetch_file_sink_t s = {.fd = m->fd, .off = beg, .path = m->path};
-    if (dxfetch_range(&m->reader, beg, end, dxfetch_to_file, &s) != 0)
-        return RC_EINTERNAL;
-    return remember(m, beg, end);
+    int rc = dxfetch_range(&m->reader, beg, end, dxfetch_to_file, &s);
+    return rc ? rc : remember(m, beg, end);
 }
 
 int mirror_fetch(mirror_t *m, int64_t beg, int64_t end)
@@ -102,8 +101,9 @@ int mirror_fetch(mirror_t *m, int64_t beg, int64_t end)
             continue;
         }
         int64_t gap_end = i < m->n_have && m->have[i][0] < end ? m->have[i][0] : end;
-        if (fetch_gap(m, beg, gap_end) != 0)
-            return RC_EINTERNAL;
+        int rc = fetch_gap(m, beg, gap_end);
+        if (rc != 0)
+            return rc;
         beg = gap_end;
     }
     return 0;
@@ -111,16 +111,17 @@ int mirror_fetch(mirror_t *m, int64_t beg, int64_t end)
 
 int mirror_open_bam(mirror_t *m, const char *index_path, int flags, bamfile_t *in)
 {
-    if (!(flags & BAMFILE_NO_EOF_CHECK) && mirror_fetch(m, m->size - EOF_BLOCK, m->size) != 0)
-        return RC_EINTERNAL;
-    for (int64_t prefix = FIRST_PREFIX;; prefix *= 4) {
-        if (mirror_fetch(m, 0, prefix) != 0)
-            return RC_EINTERNAL;
-        int rc = bamfile_open(in, m->path, index_path, flags);
+    int rc = flags & BAMFILE_NO_EOF_CHECK ? 0 : mirror_fetch(m, m->size - EOF_BLOCK, m->size);
+    for (int64_t prefix = FIRST_PREFIX; rc == 0; prefix *= 4) {
+        if ((rc = mirror_fetch(m, 0, prefix)) != 0)
+            break;
+        rc = bamfile_open(in, m->path, index_path, flags);
         if (rc == 0 || !in->header_unreadable || prefix >= m->size)
             return rc;
         if (prefix >= MAX_PREFIX)
             return rc_fail(RC_EINPUT, "%s: the header is larger than %lld bytes, or corrupt", m->path,
                            (long long)MAX_PREFIX);
+        rc = 0; /* the header goes on past the prefix: fetch more */
     }
+    return rc;
 }

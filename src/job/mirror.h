@@ -1,4 +1,4 @@
-/* remote.h -- a BAM on the platform, mirrored sparsely on local disk.
+/* mirror.h -- a BAM on the platform, mirrored sparsely on local disk.
  *
  * The mirror is a file of the BAM's full size in which only the byte ranges
  * asked for have been fetched, each at its own offset: the header at the
@@ -7,12 +7,14 @@
  * check that works on a local BAM works on it. The rest is never fetched,
  * and holes read as zeros, which no BGZF block can be mistaken for.
  */
-#ifndef RC_REMOTE_H
-#define RC_REMOTE_H
+#ifndef RC_MIRROR_H
+#define RC_MIRROR_H
 
 #include <stdint.h>
 
 #include "bamfile.h"
+#include "dx.h"
+#include "dxfetch.h"
 #include "dxfile.h"
 
 typedef struct {
@@ -24,15 +26,15 @@ typedef struct {
     int n_have, m_have;
 } mirror_t;
 
-/* Create the (empty, sparse) mirror of file at path. Returns 0 or
- * RC_EINTERNAL. */
+/* Create the (empty, sparse) mirror of file at path. Returns 0 or an error
+ * kind. */
 int mirror_open(mirror_t *m, dx_env_t *env, const dxfile_t *file, const char *path);
 
 /* Make sure bytes [beg, end) are in the mirror, fetching what is missing.
- * Returns 0 or RC_EINTERNAL. */
+ * Returns 0 or an error kind. */
 int mirror_fetch(mirror_t *m, int64_t beg, int64_t end);
 
-/* Bytes fetched so far, and requests made. */
+/* Bytes fetched so far. */
 int64_t mirror_fetched(const mirror_t *m);
 
 void mirror_close(mirror_t *m);

@@ -2,7 +2,6 @@
  * stream.h. */
 #include "stream.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,50 +10,56 @@
 #include <string.h>
 #include <unistd.h>
 #include <htslib/hfile.h>
-#include <htslib/hts.h>
 
-#include "rc.h"
+#include "dxfetch.h"
 #include "fdio.h"
-#include "plan.h"
+#include "htsx.h"
+#include "rc.h"
+#include "workq.h"
 
-#define MAX_CONNECTIONS 16
 /* A record at the end of a range may lie in the block that starts there. */
 #define MAX_BLOCK 65536
 #define PIPE_SIZE (1 << 20)
-/* What a chunk sink returns when the stream is being closed. */
-#define STOPPED 1
+
+/* What each connection has of its own. */
+typedef struct {
+    dx_env_t env;
+    dxfetch_t reader;
+    char *buf; /* a chunk that arrives before its turn */
+} connection_t;
 
 typedef struct {
     const stream_opts_t *opts;
+    workq_t *q;
     pthread_mutex_t lock;
     pthread_cond_t turn;
-    int fd;              /* the pipe's write end; the last thread closes it */
-    int64_t beg, end;    /* the byte range */
-    int64_t n_chunks, next_claim;
+    int fd;                     /* the pipe's write end; closed when all is fetched */
+    int64_t beg, end;           /* the byte range */
     _Atomic int64_t next_write; /* the chunk whose bytes go into the pipe now */
-    atomic_int stopping;
-    int active, n_threads, failed, err_kind;
-    char err[4096];
-    pthread_t threads[MAX_CONNECTIONS];
+    int broken;                 /* a chunk failed or the reader closed: no turn will come */
+    int n_connections;
+    connection_t conn[WORKQ_MAX_THREADS];
 } stream_t;
 
 /* One chunk on its way: held in buf until it is the chunk whose turn it is
  * (the head), then written to the pipe as its bytes arrive. */
 typedef struct {
     stream_t *s;
-    int64_t k;     /* the chunk's number */
+    int64_t k;      /* the chunk's number */
     char *buf;
-    size_t len;    /* bytes held in buf */
+    size_t len;     /* bytes held in buf */
     size_t flushed; /* of which already written to the pipe */
-    int head;      /* everything before it is written: write straight through */
+    int head;       /* everything before it is written: write straight through */
 } chunk_sink_t;
 
-/* Write what buf holds and not yet the pipe. -1 when the pipe is closed. */
-static int flush_chunk(chunk_sink_t *c)
+/* Write what the chunk holds and the pipe does not yet. A closed pipe is
+ * the reader's way of saying it has all it needs: it stopped the queue
+ * first, so the failure is not recorded as one. */
+static int to_pipe(chunk_sink_t *c, const char *data, size_t len)
 {
-    if (fdio_write_all(c->s->fd, c->buf + c->flushed, c->len - c->flushed) != 0)
-        return -1;
-    c->flushed = c->len;
+    if (fdio_write_all(c->s->fd, data, len) != 0)
+        return rc_fail_errno(RC_EINTERNAL, "stream of %s: cannot write to the pipe",
+                             c->s->opts->file->id);
     return 0;
 }
 
@@ -62,43 +67,29 @@ static int to_chunk(void *arg, const char *data, size_t len)
 {
     chunk_sink_t *c = arg;
     stream_t *s = c->s;
-    if (atomic_load(&s->stopping))
-        return STOPPED;
+    if (workq_stopping(s->q))
+        return rc_fail(RC_EINTERNAL, "stream of %s stopped", s->opts->file->id);
     if (!c->head && atomic_load(&s->next_write) == c->k) {
         c->head = 1;
-        if (flush_chunk(c) != 0)
-            return STOPPED;
+        int rc = to_pipe(c, c->buf, c->len);
+        if (rc != 0)
+            return rc;
+        c->flushed = c->len;
     }
-    if (!c->head) {
-        memcpy(c->buf + c->len, data, len);
-        c->len += len;
-        return 0;
-    }
-    /* EPIPE: the counting thread has all it needs and closed its end. */
-    return fdio_write_all(s->fd, data, len) == 0 ? 0 : STOPPED;
-}
-
-/* Stop every thread; the first failure's message is kept. */
-static void stop(stream_t *s, int kind, const char *message)
-{
-    pthread_mutex_lock(&s->lock);
-    if (message && !s->failed) {
-        s->failed = 1;
-        s->err_kind = kind;
-        snprintf(s->err, sizeof s->err, "%s", message);
-    }
-    atomic_store(&s->stopping, 1);
-    pthread_cond_broadcast(&s->turn);
-    pthread_mutex_unlock(&s->lock);
+    if (c->head)
+        return to_pipe(c, data, len);
+    memcpy(c->buf + c->len, data, len);
+    c->len += len;
+    return 0;
 }
 
 /* Wait until chunk k may be written; 0 if the stream is stopping. */
 static int my_turn(stream_t *s, int64_t k)
 {
     pthread_mutex_lock(&s->lock);
-    while (s->next_write != k && !atomic_load(&s->stopping))
+    while (s->next_write != k && !s->broken)
         pthread_cond_wait(&s->turn, &s->lock);
-    int go = !atomic_load(&s->stopping);
+    int go = !s->broken;
     pthread_mutex_unlock(&s->lock);
     return go;
 }
@@ -111,61 +102,53 @@ static void written(stream_t *s)
     pthread_mutex_unlock(&s->lock);
 }
 
-static int64_t claim(stream_t *s)
+/* No turn will come for the chunks not yet written: wake the connections
+ * that wait for theirs. */
+static void break_turns(stream_t *s)
 {
     pthread_mutex_lock(&s->lock);
-    int64_t k = !atomic_load(&s->stopping) && s->next_claim < s->n_chunks ? s->next_claim++ : -1;
+    s->broken = 1;
+    pthread_cond_broadcast(&s->turn);
     pthread_mutex_unlock(&s->lock);
-    return k;
 }
 
-/* One connection: fetch the chunks it claims and write each in its turn. */
-static void *fetch_chunks(void *arg)
+/* Fetch chunk k on this thread's connection and write it in its turn. */
+static int fetch_chunk(void *arg, int64_t k, int thread)
 {
     stream_t *s = arg;
-    const stream_opts_t *o = s->opts;
-    dx_env_t env;
-    dx_env_copy(&env, o->env);
-    dxfetch_t r;
-    dxfetch_init(&r, &env, o->file);
-    chunk_sink_t sink = {.s = s, .buf = malloc(o->chunk)};
-    if (!sink.buf)
-        stop(s, RC_EINTERNAL, "out of memory for a download chunk");
-    for (int64_t k; sink.buf && (k = claim(s)) >= 0;) {
-        int64_t a = s->beg + k * (int64_t)o->chunk;
-        int64_t b = a + (int64_t)o->chunk < s->end ? a + (int64_t)o->chunk : s->end;
-        sink.k = k;
-        sink.len = sink.flushed = 0;
-        sink.head = 0;
-        int rc = dxfetch_range(&r, a, b, to_chunk, &sink);
-        if (rc != 0) {
-            if (rc != STOPPED)
-                stop(s, rc, rc_message());
-            else if (!atomic_load(&s->stopping))
-                stop(s, 0, NULL); /* the pipe is closed */
-            break;
-        }
-        /* The whole chunk arrived before its turn: write it when it comes. */
-        if (!sink.head && (!my_turn(s, k) || flush_chunk(&sink) != 0)) {
-            stop(s, 0, NULL);
-            break;
-        }
+    connection_t *c = &s->conn[thread];
+    int64_t chunk = (int64_t)s->opts->chunk;
+    int64_t a = s->beg + k * chunk, b = a + chunk < s->end ? a + chunk : s->end;
+    chunk_sink_t sink = {.s = s, .k = k, .buf = c->buf};
+    int rc = dxfetch_range(&c->reader, a, b, to_chunk, &sink);
+    /* The whole chunk arrived before its turn: write it when it comes. */
+    if (rc == 0 && !sink.head) {
+        if (!my_turn(s, k))
+            return rc_fail(RC_EINTERNAL, "stream of %s stopped", s->opts->file->id);
+        rc = to_pipe(&sink, sink.buf, sink.len);
+    }
+    if (rc == 0)
         written(s);
-    }
-    free(sink.buf);
-    dxfetch_free(&r);
-    dx_env_free_copy(&env);
-    pthread_mutex_lock(&s->lock);
-    if (--s->active == 0) {
-        close(s->fd);
-        s->fd = -1;
-    }
-    pthread_mutex_unlock(&s->lock);
-    return NULL;
+    else
+        break_turns(s);
+    return rc;
+}
+
+/* The last connection to finish ends the data: the reader sees its end. */
+static void all_fetched(void *arg)
+{
+    stream_t *s = arg;
+    close(s->fd);
+    s->fd = -1;
 }
 
 static void free_stream(stream_t *s)
 {
+    for (int i = 0; i < s->n_connections; i++) {
+        free(s->conn[i].buf);
+        dxfetch_free(&s->conn[i].reader);
+        dx_env_free_copy(&s->conn[i].env);
+    }
     if (s->fd >= 0)
         close(s->fd);
     pthread_mutex_destroy(&s->lock);
@@ -173,94 +156,93 @@ static void free_stream(stream_t *s)
     free(s);
 }
 
-static int start_threads(stream_t *s, int wanted)
-{
-    int n = wanted < 1 ? 1 : wanted > MAX_CONNECTIONS ? MAX_CONNECTIONS : wanted;
-    if (n > s->n_chunks)
-        n = (int)s->n_chunks;
-    s->active = n;
-    if (n == 0) { /* nothing to fetch */
-        close(s->fd);
-        s->fd = -1;
-    }
-    for (int i = 0; i < n; i++) {
-        if (pthread_create(&s->threads[i], NULL, fetch_chunks, s) != 0) {
-            pthread_mutex_lock(&s->lock);
-            s->active -= n - i;
-            if (s->active == 0) {
-                close(s->fd);
-                s->fd = -1;
-            }
-            pthread_mutex_unlock(&s->lock);
-            stop(s, RC_EINTERNAL, "cannot start a download thread");
-            break;
-        }
-        s->n_threads++;
-    }
-    return 0;
-}
-
 static int stream_close(const scan_source_t *src, scan_input_t *in)
 {
     (void)src;
     stream_t *s = in->priv;
+    int rc = 0;
+    if (s->q) {
+        /* Stop first: the writers that then find the pipe closed are not
+         * failures. */
+        workq_stop(s->q);
+        break_turns(s);
+    }
     if (in->fp)
         bgzf_close(in->fp); /* closes the read end: writers get EPIPE */
-    stop(s, 0, NULL);
-    for (int i = 0; i < s->n_threads; i++)
-        pthread_join(s->threads[i], NULL);
-    int rc = s->failed ? rc_fail(s->err_kind, "%s", s->err) : 0;
+    if (s->q)
+        rc = workq_join(s->q);
     free_stream(s);
     in->fp = NULL;
     in->priv = NULL;
     return rc;
 }
 
+/* The stream for bytes [a, b) and its connections, started. */
+static int start_stream(const stream_opts_t *o, int64_t a, int64_t b, int fd, stream_t **out)
+{
+    stream_t *s = calloc(1, sizeof *s);
+    *out = s;
+    if (!s) {
+        close(fd);
+        return rc_fail(RC_EINTERNAL, "out of memory");
+    }
+    *s = (stream_t){.opts = o, .fd = fd, .beg = a, .end = b > a ? b : a};
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->turn, NULL);
+    int64_t n_chunks = (s->end - s->beg + (int64_t)o->chunk - 1) / (int64_t)o->chunk;
+    int n = o->connections < 1 ? 1 : o->connections > WORKQ_MAX_THREADS ? WORKQ_MAX_THREADS
+                                                                          : o->connections;
+    int rc = 0;
+    for (; s->n_connections < n && rc == 0; s->n_connections++) {
+        connection_t *c = &s->conn[s->n_connections];
+        dx_env_copy(&c->env, o->env);
+        dxfetch_init(&c->reader, &c->env, o->file);
+        if (!(c->buf = malloc(o->chunk)))
+            rc = rc_fail(RC_EINTERNAL, "out of memory for a download chunk");
+    }
+    workq_spec_t spec = {.threads = n, .items = n_chunks, .run = fetch_chunk,
+                         .finished = all_fetched, .arg = s};
+    return rc ? rc : workq_start(&spec, &s->q);
+}
+
 static int stream_open(const scan_source_t *src, uint64_t beg, uint64_t end, scan_input_t *in)
 {
     const stream_opts_t *o = src->arg;
     int64_t a = (int64_t)(beg >> 16), b = o->file->size;
-    if (end != PLAN_EOF && (int64_t)(end >> 16) + ((end & 0xffff) ? MAX_BLOCK : 0) < b)
+    if (end != BAMFILE_VOFF_END && (int64_t)(end >> 16) + ((end & 0xffff) ? MAX_BLOCK : 0) < b)
         b = (int64_t)(end >> 16) + ((end & 0xffff) ? MAX_BLOCK : 0);
     int fds[2];
     if (pipe(fds) != 0)
         return rc_fail_errno(RC_EINTERNAL, "cannot create a pipe");
     fcntl(fds[1], F_SETPIPE_SZ, PIPE_SIZE);
-    stream_t *s = calloc(1, sizeof *s);
-    if (!s) {
-        close(fds[0]), close(fds[1]);
-        return rc_fail(RC_EINTERNAL, "out of memory");
-    }
-    *s = (stream_t){.opts = o, .fd = fds[1], .beg = a, .end = b > a ? b : a};
-    s->n_chunks = (s->end - s->beg + (int64_t)o->chunk - 1) / (int64_t)o->chunk;
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->turn, NULL);
-    start_threads(s, o->connections);
+    stream_t *s = NULL;
+    int rc = start_stream(o, a, b, fds[1], &s);
     *in = (scan_input_t){.base = a, .priv = s};
+    if (rc != 0) {
+        close(fds[0]);
+        if (s)
+            free_stream(s);
+        in->priv = NULL;
+        return rc;
+    }
     hFILE *h = hdopen(fds[0], "r");
     if (h)
-        scan_set_read_buffer(h);
+        htsx_set_read_buffer(h);
     if (!h || !(in->fp = bgzf_hopen(h, "r"))) {
         if (h)
             hclose_abruptly(h);
         else
             close(fds[0]);
-        int rc = stream_close(src, in);
+        rc = stream_close(src, in);
         return rc ? rc : rc_fail(RC_EINPUT, "%s: no BGZF data at byte %lld", src->name, (long long)a);
     }
     /* The stream starts at the block; the record starts inside it. */
     char skip[MAX_BLOCK];
     size_t off = beg & 0xffff;
     if (off && bgzf_read(in->fp, skip, off) != (ssize_t)off) {
-        int rc = stream_close(src, in);
+        rc = stream_close(src, in);
         return rc ? rc : rc_fail(RC_EINPUT, "%s: cannot read the block at byte %lld", src->name, (long long)a);
     }
-    return 0;
-}
-
-static int to_md5(void *arg, const char *data, size_t len)
-{
-    hts_md5_update(arg, data, (unsigned long)len);
     return 0;
 }
 
@@ -280,19 +262,15 @@ static int stream_verify(const scan_source_t *src, int64_t at)
     dxfetch_t r;
     dxfetch_init(&r, &env, f);
     hts_md5_context *md5 = hts_md5_init();
-    int rc = md5 ? dxfetch_range(&r, off, off + f->parts[i].size, to_md5, md5)
+    char hex[33];
+    int match = 1;
+    int rc = md5 ? dxfetch_part(&r, i, NULL, NULL, md5, &match, hex)
                  : rc_fail(RC_EINTERNAL, "out of memory");
-    if (rc == 0) {
-        unsigned char digest[16];
-        char hex[33];
-        hts_md5_final(digest, md5);
-        hts_md5_hex(hex, digest);
-        if (strcmp(hex, f->parts[i].md5) != 0)
-            rc = rc_fail(RC_EINTERNAL,
-                         "download of %s (%s): part %d does not match its md5 (%s, expected %s) "
-                         "after the data failed to read twice",
-                         f->id, f->name, i + 1, hex, f->parts[i].md5);
-    }
+    if (rc == 0 && !match)
+        rc = rc_fail(RC_EINTERNAL,
+                     "download of %s (%s): part %d does not match its md5 (%s, expected %s) "
+                     "after the data failed to read twice",
+                     f->id, f->name, i + 1, hex, f->parts[i].md5);
     if (md5)
         hts_md5_destroy(md5);
     dxfetch_free(&r);

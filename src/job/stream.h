@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 
+#include "dx.h"
 #include "dxfile.h"
 #include "scan.h"
 

@@ -11,15 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rc.h"
+#include "dxhttp.h"
 #include "log.h"
-
-#ifndef REGCOUNT_VERSION
-#define REGCOUNT_VERSION "unknown"
-#endif
+#include "rc.h"
 
 #define MAX_RETRIES 6
 #define DEFAULT_BUDGET 900.0
+#define DEFAULT_RETRY_WAIT 1.0
+#define DEFAULT_CLOSE_WAIT 900.0
 /* An API answer larger than this is refused rather than buffered. */
 #define MAX_ANSWER (16 << 20)
 
@@ -67,10 +66,9 @@ int dx_env_init(dx_env_t *env)
     env->job_id = env_or("DX_JOB_ID", "");
     env->workspace_id = env_or("DX_WORKSPACE_ID", "");
     env->project_id = env_or("DX_PROJECT_CONTEXT_ID", "");
-    const char *budget = getenv("REGCOUNT_API_BUDGET");
-    env->budget = budget ? atof(budget) : DEFAULT_BUDGET;
-    if (env->budget <= 0)
-        env->budget = DEFAULT_BUDGET;
+    env->budget = DEFAULT_BUDGET;
+    env->retry_wait = DEFAULT_RETRY_WAIT;
+    env->close_wait = DEFAULT_CLOSE_WAIT;
     if (n < 0 || !env->job_id || !env->workspace_id || !env->project_id)
         return rc_fail(RC_EINTERNAL, "out of memory");
     return 0;
@@ -102,35 +100,6 @@ void dx_env_free_copy(dx_env_t *copy)
     if (copy->curl)
         curl_easy_cleanup(copy->curl);
     memset(copy, 0, sizeof *copy);
-}
-
-CURL *dx_curl(dx_env_t *env)
-{
-    /* A forked child must not share its parent's connection: it leaves the
-     * parent's handle alone and makes its own. */
-    if (env->curl && env->curl_owner == getpid()) {
-        curl_easy_reset(env->curl);
-    } else {
-        env->curl = curl_easy_init();
-        env->curl_owner = getpid();
-    }
-    CURL *c = env->curl;
-    if (!c)
-        return NULL;
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    const char *ca = getenv("DX_CA_CERT");
-    if (ca && *ca && strcmp(ca, "NOVERIFY") != 0)
-        curl_easy_setopt(c, CURLOPT_CAINFO, ca);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "regcount/" REGCOUNT_VERSION);
-    return c;
 }
 
 /* ---- one request ----------------------------------------------------------- */
@@ -197,30 +166,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 static CURLcode post_once(dx_env_t *env, const char *route, const char *body, answer_t *a,
                           long *status)
 {
-    CURL *c = dx_curl(env);
-    if (!c)
-        return CURLE_FAILED_INIT;
     char url[2048];
     snprintf(url, sizeof url, "%s%s", env->api_url, route);
-    struct curl_slist *h = NULL;
-    h = curl_slist_append(h, env->auth_header);
-    h = curl_slist_append(h, "Content-Type: application/json");
-    h = curl_slist_append(h, "DNAnexus-API: 1.0.0");
-    h = curl_slist_append(h, "Expect:");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
-    CURLcode cc = curl_easy_perform(c);
-    *status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(h);
-    return cc;
+    const char *extra[] = {env->auth_header, "Content-Type: application/json",
+                           "DNAnexus-API: 1.0.0", "Expect:", NULL};
+    dxhttp_request_t req = {.method = "POST", .url = url, .extra = extra, .body = body,
+                            .body_len = strlen(body), .timeout = 600, .on_body = on_body,
+                            .body_arg = a, .on_header = on_header, .header_arg = a};
+    return dxhttp_perform(env, &req, status);
 }
 
 /* ---- retry decisions ------------------------------------------------------- */
@@ -239,14 +192,14 @@ static double random_unit(void)
     return r / 4294967296.0;
 }
 
-double dx_backoff(int n)
+double dx_backoff(double w, int n)
 {
     if (n <= 1)
-        return 1.0;
+        return w;
     if (n > 8)
         n = 8;
     double lo = (double)(1 << (n - 2)), hi = (double)(1 << (n - 1));
-    return lo + (hi - lo) * random_unit();
+    return w * (lo + (hi - lo) * random_unit());
 }
 
 double dx_throttle_wait(int n, long s)
@@ -332,7 +285,7 @@ int dx_call(dx_env_t *env, const char *route, json_t *input, json_t **output, in
         } else if (cc != CURLE_OK) {
             snprintf(what, sizeof what, "no answer: %s", curl_easy_strerror(cc));
             retry = (flags & DX_RETRY_SAFE) || never_left(cc);
-            wait = dx_backoff(++failures);
+            wait = dx_backoff(env->retry_wait, ++failures);
         } else if ((status == 503 || status == 429) && a.retry_after >= 0) {
             char detail[400];
             platform_error(&a, reply, detail, sizeof detail);
@@ -344,11 +297,11 @@ int dx_call(dx_env_t *env, const char *route, json_t *input, json_t **output, in
             platform_error(&a, reply, detail, sizeof detail);
             snprintf(what, sizeof what, "HTTP %ld %s", status, detail);
             retry = 1;
-            wait = dx_backoff(++failures);
+            wait = dx_backoff(env->retry_wait, ++failures);
         } else if (status >= 200 && status < 300) {
             snprintf(what, sizeof what, "HTTP %ld with an answer that is not a JSON object", status);
             retry = flags & DX_RETRY_SAFE;
-            wait = dx_backoff(++failures);
+            wait = dx_backoff(env->retry_wait, ++failures);
         } else {
             char detail[400];
             platform_error(&a, reply, detail, sizeof detail);
@@ -366,6 +319,32 @@ int dx_call(dx_env_t *env, const char *route, json_t *input, json_t **output, in
     }
     free(body);
     return rc;
+}
+
+int dx_call_object(dx_env_t *env, const char *id, const char *verb, json_t *input,
+                   json_t **output, dx_reply_t *reply)
+{
+    char route[128];
+    snprintf(route, sizeof route, "/%.80s/%s", id, verb);
+    return dx_call(env, route, input, output, DX_RETRY_SAFE, reply);
+}
+
+int dx_is_object_id(const char *id, const char *klass)
+{
+    size_t n = strlen(klass);
+    if (!id || strncmp(id, klass, n) != 0 || id[n] != '-' || strlen(id + n + 1) != 24)
+        return 0;
+    for (const char *p = id + n + 1; *p; p++)
+        if (!isalnum((unsigned char)*p))
+            return 0;
+    return 1;
+}
+
+void dx_md5_hex(hts_md5_context *ctx, char hex[33])
+{
+    unsigned char digest[16];
+    hts_md5_final(digest, ctx);
+    hts_md5_hex(hex, digest);
 }
 
 const char *dx_nonce(char buf[96])

@@ -36,7 +36,13 @@ int rc_fail(int kind, const char *fmt, ...)
 
 int rc_fail_errno(int kind, const char *fmt, ...)
 {
-    const char *reason = strerror(errno);
+    int full = errno == ENOSPC || errno == EDQUOT;
+    char reason[256];
+    snprintf(reason, sizeof reason, "%s%s", strerror(errno),
+             full ? " (the disk is full: free some space, or choose an instance type with more "
+                    "storage)" : "");
+    if (full)
+        kind = RC_EINPUT;
     va_list ap;
     va_start(ap, fmt);
     record(kind, reason, fmt, ap);
@@ -90,6 +96,7 @@ int rc_exit_status(int kind)
     switch (kind) {
     case RC_OK: return EXIT_OK;
     case RC_EINPUT: return EXIT_INPUT;
+    case RC_EUSAGE: return EXIT_USAGE;
     default: return EXIT_INTERNAL;
     }
 }

@@ -1,13 +1,17 @@
-/* error.h -- one place for the message of the error being reported.
+/* rc.h -- return codes, and the one place for the message of the error
+ * being reported.
  *
  * Functions return 0 on success or a negative error kind; the function that
  * detects a problem records the message here once, with the file or request
- * at fault, and every caller above it just passes the code up. The top level
- * (the command line or the job) reports rc_message() in its own way.
+ * at fault, and every caller above it passes the code up (never a new
+ * literal kind: the job's AppError or AppInternalError is chosen by it).
+ * The top level (the command line or the job) reports rc_message() in its
+ * own way. Reading functions return 1 for an item, 0 at the end, and an
+ * error kind otherwise.
  *
- * The message belongs to the thread (a forked worker has its own copy, and
- * so does each of its fetch threads); it is the only global state the
- * program keeps.
+ * The message belongs to the thread: a forked worker has its own copy, and
+ * so does each of its fetch threads (workq.h hands a thread's failure to
+ * the thread that joins it).
  */
 #ifndef RC_ERROR_H
 #define RC_ERROR_H
@@ -19,6 +23,8 @@ enum {
     RC_OK = 0,
     RC_EINPUT = -1,    /* the user's input is at fault (AppError) */
     RC_EINTERNAL = -2, /* our fault or the platform's (AppInternalError) */
+    RC_EUSAGE = -3,    /* a bad command line or setting (exit 1; in a job,
+                          AppInternalError: the applet set it) */
 };
 
 /* Exit statuses the program and its workers use. */
@@ -33,7 +39,9 @@ enum {
  * A later call replaces an earlier message. */
 int rc_fail(int kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* As rc_fail, with ": <strerror(errno)>" appended. */
+/* As rc_fail, with ": <strerror(errno)>" appended. A full disk (ENOSPC,
+ * EDQUOT) is the user's to fix whatever kind is given: RC_EINPUT, with a
+ * hint. (Predicted before a download, it is RC_EINPUT too.) */
 int rc_fail_errno(int kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prefix the recorded message with more context ("<context>: <message>")

@@ -18,6 +18,7 @@
 
 #include "dx.h"
 #include "dxfile.h"
+#include "dxupload.h"
 #include "rc.h"
 #include "fuzz_common.h"
 

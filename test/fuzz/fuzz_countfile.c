@@ -9,13 +9,15 @@
  * empty or holds '\n', '\r' or '\t', or the sum overflows 64 bits; on
  * success it appends (what was in the buffer stays) one line
  * "Region <name>: <n>" per region, in order, then "Total reads: <sum>",
- * each ending with a newline, and nothing else. countfile_save writes the
+ * each ending with a newline, and nothing else, and gives the sum. fdio_save
+ * (which writes the count file) writes the
  * text to a file byte for byte and leaves no temporary file behind.
  */
 #include <dirent.h>
 #include <inttypes.h>
 
 #include "countfile.h"
+#include "fdio.h"
 #include "rc.h"
 #include "fuzz_common.h"
 
@@ -74,7 +76,7 @@ static void check_save(const kstring_t *text)
 {
     char path[4300];
     snprintf(path, sizeof path, "%s/count.txt", dir);
-    CHECK(countfile_save(path, text->s, text->l) == 0, "countfile_save: %s", rc_message());
+    CHECK(fdio_save(path, text->s, text->l) == 0, "fdio_save: %s", rc_message());
     FILE *f = fopen(path, "rb");
     CHECK(f, "count file not written");
     char *back = malloc(text->l + 1);
@@ -106,8 +108,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kstring_t out = {0};
     kputs(PREFIX, &out);
     rc_clear();
-    int rc = countfile_format(n, names, counts, &out);
+    uint64_t total = 0;
+    int rc = countfile_format(n, names, counts, &out, &total);
     CHECK(rc == want, "countfile_format gave %d, expected %d (%s)", rc, want, rc_message());
+    CHECK(rc != 0 || total == sum, "countfile_format gave the sum %" PRIu64 ", expected %" PRIu64,
+          total, sum);
     if (rc != 0) {
         CHECK(rc_kind() == RC_EINPUT && *rc_message(), "kind %d, message [%s]", rc_kind(),
               rc_message());

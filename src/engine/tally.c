@@ -1,0 +1,155 @@
+/* tally.c -- what records add up to; see tally.h. */
+#include "tally.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <htslib/hts_endian.h>
+
+#include "rc.h"
+
+int tally_init(tally_t *t, int n_targets, int64_t n_counts)
+{
+    memset(t, 0, sizeof *t);
+    t->n_targets = n_targets;
+    t->n_counts = n_counts;
+    t->first_tid = t->last_tid = -1;
+    t->failed_at = -1;
+    /* calloc: for millions of regions the pages a part never touches are
+     * never backed by memory. */
+    t->counts = calloc(n_counts + 1, sizeof *t->counts);
+    t->records = calloc(n_targets + 1, sizeof *t->records);
+    if (!t->counts || !t->records) {
+        tally_free(t);
+        return rc_fail(RC_EINTERNAL, "out of memory for %lld regions", (long long)n_counts);
+    }
+    return 0;
+}
+
+void tally_reset(tally_t *t)
+{
+    tally_t z = *t;
+    memset(z.counts, 0, (z.n_counts + 1) * sizeof *z.counts);
+    memset(z.records, 0, (z.n_targets + 1) * sizeof *z.records);
+    *t = (tally_t){.n_targets = z.n_targets, .n_counts = z.n_counts, .counts = z.counts,
+                   .records = z.records, .first_tid = -1, .last_tid = -1, .failed_at = -1};
+}
+
+void tally_free(tally_t *t)
+{
+    free(t->counts);
+    free(t->records);
+    t->counts = t->records = NULL;
+}
+
+void tally_add(tally_t *sum, const tally_t *part)
+{
+    for (int64_t i = 0; i < sum->n_counts; i++)
+        sum->counts[i] += part->counts[i];
+    for (int i = 0; i < sum->n_targets; i++)
+        sum->records[i] += part->records[i];
+    sum->unplaced += part->unplaced;
+    if (part->n_records && !sum->n_records) {
+        sum->first_tid = part->first_tid;
+        sum->first_pos = part->first_pos;
+    }
+    if (part->n_records) {
+        sum->last_tid = part->last_tid;
+        sum->last_pos = part->last_pos;
+    }
+    sum->n_records += part->n_records;
+}
+
+int tally_coord_before(int tid2, int64_t pos2, int tid1, int64_t pos1)
+{
+    /* As unsigned, tid -1 (no reference) sorts after every reference. */
+    if ((uint32_t)tid2 != (uint32_t)tid1)
+        return (uint32_t)tid2 < (uint32_t)tid1;
+    return pos2 < pos1;
+}
+
+/* ---- the serialised form -------------------------------------------------
+ *
+ *   "RCT1"                   magic
+ *   n_targets, first_tid, last_tid            int32 each
+ *   n_counts, first_pos, last_pos             int64 each
+ *   unplaced, n_records                       uint64 each
+ *   lo, hi                   the counts held: [lo, hi), int64 each
+ *   records[n_targets]       uint64 each
+ *   counts[lo..hi)           uint64 each
+ */
+
+#define MAGIC "RCT1"
+#define HEADER_SIZE (4 + 3 * 4 + 7 * 8)
+
+static int put(kstring_t *out, const void *p, size_t n)
+{
+    return kputsn(p, n, out) < 0 ? rc_fail(RC_EINTERNAL, "out of memory") : 0;
+}
+
+static int put32(kstring_t *out, int32_t v)
+{
+    uint8_t b[4];
+    i32_to_le(v, b);
+    return put(out, b, 4);
+}
+
+static int put64(kstring_t *out, uint64_t v)
+{
+    uint8_t b[8];
+    u64_to_le(v, b);
+    return put(out, b, 8);
+}
+
+int tally_pack(const tally_t *t, kstring_t *out)
+{
+    int64_t lo = 0, hi = t->n_counts;
+    while (lo < hi && t->counts[lo] == 0)
+        lo++;
+    while (hi > lo && t->counts[hi - 1] == 0)
+        hi--;
+    int rc = put(out, MAGIC, 4);
+    int32_t ints[] = {t->n_targets, t->first_tid, t->last_tid};
+    uint64_t longs[] = {(uint64_t)t->n_counts, (uint64_t)t->first_pos, (uint64_t)t->last_pos,
+                        t->unplaced, t->n_records, (uint64_t)lo, (uint64_t)hi};
+    for (int i = 0; rc == 0 && i < 3; i++)
+        rc = put32(out, ints[i]);
+    for (int i = 0; rc == 0 && i < 7; i++)
+        rc = put64(out, longs[i]);
+    for (int i = 0; rc == 0 && i < t->n_targets; i++)
+        rc = put64(out, t->records[i]);
+    for (int64_t i = lo; rc == 0 && i < hi; i++)
+        rc = put64(out, t->counts[i]);
+    return rc;
+}
+
+int tally_unpack(const char *data, size_t len, int n_targets, int64_t n_counts, const char *what,
+                 tally_t *t)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    if (len < HEADER_SIZE || memcmp(p, MAGIC, 4) != 0)
+        return rc_fail(RC_EINTERNAL, "%s is not a tally", what);
+    int32_t nt = le_to_i32(p + 4);
+    int64_t nc = (int64_t)le_to_u64(p + 16), lo = (int64_t)le_to_u64(p + 56),
+            hi = (int64_t)le_to_u64(p + 64);
+    if (nt != n_targets || nc != n_counts)
+        return rc_fail(RC_EINTERNAL, "%s is for %d references and %lld regions, not %d and %lld",
+                       what, nt, (long long)nc, n_targets, (long long)n_counts);
+    if (lo < 0 || hi < lo || hi > nc ||
+        len != HEADER_SIZE + 8 * ((uint64_t)nt + (uint64_t)(hi - lo)))
+        return rc_fail(RC_EINTERNAL, "%s is a tally of the wrong size", what);
+    int rc = tally_init(t, n_targets, n_counts);
+    if (rc != 0)
+        return rc;
+    t->first_tid = le_to_i32(p + 8);
+    t->last_tid = le_to_i32(p + 12);
+    t->first_pos = (int64_t)le_to_u64(p + 24);
+    t->last_pos = (int64_t)le_to_u64(p + 32);
+    t->unplaced = le_to_u64(p + 40);
+    t->n_records = le_to_u64(p + 48);
+    p += HEADER_SIZE;
+    for (int i = 0; i < nt; i++, p += 8)
+        t->records[i] = le_to_u64(p);
+    for (int64_t i = lo; i < hi; i++, p += 8)
+        t->counts[i] = le_to_u64(p);
+    return 0;
+}
