@@ -45,9 +45,15 @@ TBIN     = test/bin
 .PHONY: all clean deps test run bench fuzz stress test-bins testdata
 all: $(BIN) $(LIBDIR)/.bundled
 
-$(OBJDIR)/%.o: src/%.c
+$(OBJDIR)/%.o: src/%.c | $(OBJDIR)/.build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(call layer_inc,$*) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# Before the first compile: the libraries' headers, or a message that says
+# which packages to install.
+$(OBJDIR)/.build-deps: src/check-build-deps.sh
+	@sh src/check-build-deps.sh "$(CC)"
+	@mkdir -p $(OBJDIR) && touch $@
 
 $(BIN): $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(RPATH) -o $@ $(OBJS) $(LIBS)

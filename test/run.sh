@@ -8,10 +8,12 @@ passed=0 failed=0
 for f in "${files[@]}"; do
     echo "== $f"
     log=$(mktemp)
+    start=$SECONDS
     bash "$f" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     p=$(grep -c '^PASS ' "$log"); q=$(grep -c '^FAIL ' "$log")
     if [ "$rc" -ne 0 ]; then echo "FAIL $f: exited with status $rc"; q=$((q + 1)); fi
+    echo "== $f: $p passed, $q failed in $((SECONDS - start)) s"
     passed=$((passed + p)); failed=$((failed + q))
     rm -f "$log"
 done

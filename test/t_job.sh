@@ -66,6 +66,10 @@ size=$(stat -c %s "$DATA/medium.bam")
 fetched=$(log_query 'sum(e["bytes_sent"] for e in L if e.get("route") == "download" and e["path"].endswith("medium.bam"))')
 [ "$fetched" -le $((size + 400000)) ] && pass "streaming fetched $fetched bytes of $size" ||
     fail "streaming fetched little more than the BAM" "$fetched bytes of $size"
+# ... and at least every byte of the placed reads (bytes A-B of the one part).
+placed=$("$REGCOUNT" plan -j 1 "$DATA/medium.bam" | sed -n 's/^part 1 of 1: bytes \([0-9]*\)-\([0-9]*\).*/\2/p')
+[ -n "$placed" ] && [ "$fetched" -ge "$placed" ] && pass "streaming fetched every placed byte ($placed)" ||
+    fail "streaming fetched every placed byte" "$fetched bytes, the placed reads end at ${placed:-?}"
 disk=$(du -k "$JOB_HOME/in/mappings_sorted_bam/medium.bam" | cut -f1)
 [ "$disk" -lt $((size / 1024 / 10)) ] && pass "streaming keeps the BAM off the disk (${disk} kB)" ||
     fail "streaming keeps the BAM off the disk" "${disk} kB on disk"
@@ -78,3 +82,10 @@ run_job -i mappings_sorted_bam=$bam -i mappings_sorted_bai=$bai -i count_method=
 fetched=$(log_query 'sum(e["bytes_sent"] for e in L if e.get("route") == "download" and e["path"].endswith("medium.bam"))')
 [ "$fetched" -lt $((size / 5)) ] && pass "index method fetched $fetched bytes of $size" ||
     fail "index method fetched a small part of the BAM" "$fetched bytes of $size"
+# ... and no less than the header, the end-of-file marker and a block for
+# each reference sequence with reads.
+header=$("$REGCOUNT" plan -j 1 "$DATA/medium.bam" | sed -n 's/^part 1 of 1: bytes \([0-9]*\)-.*/\1/p')
+with_reads=$(samtools idxstats "$DATA/medium.bam" | awk '$1 != "*" && $3 + $4 > 0' | wc -l)
+[ "$fetched" -ge $((header + 28 + with_reads * 1000)) ] &&
+    pass "index method fetched the header and a block per reference ($with_reads)" ||
+    fail "index method fetched the header and a block per reference" "$fetched bytes, header $header, $with_reads references with reads"

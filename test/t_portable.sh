@@ -40,7 +40,7 @@ mkdir -p "$root/home"
 echo '{"mappings_sorted_bam": {"$dnanexus_link": "file-0123456789ABCDEFGHIJKLMN"}}' > "$root/home/job_input.json"
 env -i HOME=/home DX_SECURITY_CONTEXT='{"auth_token_type":"Bearer","auth_token":"x"}' \
     DX_APISERVER_PROTOCOL=http DX_APISERVER_HOST=127.0.0.1 DX_APISERVER_PORT=9 \
-    REGCOUNT_API_BUDGET=2 "$(command -v chroot)" "$root" /usr/bin/regcount job main 2> /dev/null
+    REGCOUNT_API_BUDGET=1 REGCOUNT_RETRY_WAIT=0.05 "$(command -v chroot)" "$root" /usr/bin/regcount job main 2> /dev/null
 assert_match "regcount job runs in the chroot and reports the unreachable API" \
     '"type": "AppInternalError".*POST /file-0123456789ABCDEFGHIJKLMN/describe: no answer: Couldn.t connect' \
     "$(tr -d '\n' < "$root/home/job_error.json")"

@@ -41,7 +41,7 @@ for _ in $(seq 50); do [ -s "$OUT/tls_port" ] && break; sleep 0.1; done
 tls_job() {
     rm -rf "$OUT/home" && mkdir -p "$OUT/home"
     echo '{"mappings_sorted_bam": {"$dnanexus_link": "file-0123456789ABCDEFGHIJKLMN"}}' > "$OUT/home/job_input.json"
-    env -i PATH="$PATH" HOME="$OUT/home" DX_CA_CERT="$1" REGCOUNT_API_BUDGET=3 \
+    env -i PATH="$PATH" HOME="$OUT/home" DX_CA_CERT="$1" REGCOUNT_API_BUDGET=1 REGCOUNT_RETRY_WAIT=0.05 \
         DX_SECURITY_CONTEXT='{"auth_token_type":"Bearer","auth_token":"tls-test-token"}' \
         DX_APISERVER_PROTOCOL=https DX_APISERVER_HOST=127.0.0.1 DX_APISERVER_PORT="$(cat "$OUT/tls_port")" \
         DX_JOB_ID=job-0123456789ABCDEFGHIJKLMN DX_WORKSPACE_ID=container-0123456789ABCDEFGHIJKLMN \

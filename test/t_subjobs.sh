@@ -84,7 +84,7 @@ assert_no_token "subjobs: no token written"
 # /job/new throttled, and an answer lost: retried with the same nonce, so
 # no job is started twice.
 emu_init
-echo '[{"server": "api", "route": "/job/new", "status": 503, "retry_after": 1, "count": 2},
+echo '[{"server": "api", "route": "/job/new", "status": 503, "retry_after": 0, "count": 2},
        {"server": "api", "route": "/job/new", "drop": "after", "skip": 2, "count": 1}]' > "$OUT/faults.json"
 bam=$(emu_upload "$DATA/medium.bam") bai=$(emu_upload "$DATA/medium.bam.bai")
 run_job --faults "$OUT/faults.json" -i mappings_sorted_bam=$bam -i mappings_sorted_bai=$bai -i subjobs=3
