@@ -105,6 +105,14 @@ job_fails "optional input of the wrong class" AppError "input mappings_sorted_ba
 echo '{"mappings_sorted_bam": {"$dnanexus_link": "file-0000000000000000000000ZZ"}}' > "$OUT/in.json"
 job_fails "file that does not exist" AppError "input mappings_sorted_bam: .*file-0000000000000000000000ZZ.*404" --raw-input "$OUT/in.json"
 
+# A setting that is not a number in range fails the job, naming it.
+JOB_ENV="REGCOUNT_WORKERS=4x"
+emu_init
+bam=$(emu_upload "$small")
+job_fails "a bad REGCOUNT_WORKERS" AppInternalError "REGCOUNT_WORKERS takes a whole number from 1 to 1024, not '4x'" \
+    -i mappings_sorted_bam=$bam
+JOB_ENV=""
+
 # A file name with path separators, "..", spaces, quotes and non-ASCII
 # characters stays inside the job's directory and gives a safe output name.
 emu_init

@@ -85,6 +85,8 @@ cd "$HOME"
     assert_eq "full disk: job failed" "1 failed" "$JOB_STATUS $(json_get "$JOB_JSON" 'j["state"]')"
     assert_match "full disk: reported in job_error.json" "cannot write .*medium.bam: No space left on device" \
         "$(json_get "$JOB_HOME/job_error.json" 'j["error"]["message"]')"
+    assert_eq "full disk: AppError, as when foreseen (the instance is the user's choice)" AppError \
+        "$(json_get "$JOB_HOME/job_error.json" 'j["error"]["type"]')"
     assert_eq "full disk: nothing uploaded" 0 "$(log_query 'len([e for e in L if e["route"] == "/file/new"])')"
     umount "$JOB_HOME"
     JOB_PRELUDE=""

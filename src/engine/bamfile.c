@@ -31,10 +31,10 @@ int bamfile_check_format(htsFile *fp, const char *path, int check_eof)
     const htsFormat *fmt = hts_get_format(fp);
     if (fmt->format != bam) {
         char *desc = hts_format_description(fmt);
-        rc_fail(RC_EINPUT, "%s is not a BAM file (it looks like %s)", path,
-                desc ? desc : "something else");
+        int rc = rc_fail(RC_EINPUT, "%s is not a BAM file (it looks like %s)", path,
+                         desc ? desc : "something else");
         free(desc);
-        return RC_EINPUT;
+        return rc;
     }
     if (fmt->compression != bgzf)
         return rc_fail(RC_EINPUT, "%s is not BGZF-compressed BAM", path);
@@ -52,8 +52,9 @@ int bamfile_check_format(htsFile *fp, const char *path, int check_eof)
 
 int bamfile_load_index(bamfile_t *in, htsFile *fp, const char *index_path)
 {
-    if (check_regular_file(index_path, "index", NULL) != 0)
-        return RC_EINPUT;
+    int rc = check_regular_file(index_path, "index", NULL);
+    if (rc != 0)
+        return rc;
     in->idx = sam_index_load2(fp, in->path, index_path);
     if (!in->idx)
         return rc_fail(RC_EINPUT, "%s is not a BAM index (BAI or CSI) that can be read", index_path);
@@ -108,14 +109,15 @@ int bamfile_open(bamfile_t *in, const char *path, const char *index_path, int fl
 {
     memset(in, 0, sizeof *in);
     in->path = path;
-    if (check_regular_file(path, "BAM", &in->size) != 0)
-        return RC_EINPUT;
+    int rc = check_regular_file(path, "BAM", &in->size);
+    if (rc != 0)
+        return rc;
     if (in->size == 0)
         return rc_fail(RC_EINPUT, "%s is empty, not a BAM file", path);
     /* Our messages say what htslib's would; keep stderr to one line. */
     enum htsLogLevel level = hts_get_log_level();
     hts_set_log_level(HTS_LOG_OFF);
-    int rc = open_checked(in, path, index_path, flags);
+    rc = open_checked(in, path, index_path, flags);
     hts_set_log_level(level);
     if (rc != 0)
         bamfile_close(in);

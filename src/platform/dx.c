@@ -56,8 +56,9 @@ static int read_security_context(dx_env_t *env)
 int dx_env_init(dx_env_t *env)
 {
     memset(env, 0, sizeof *env);
-    if (read_security_context(env) != 0)
-        return RC_EINTERNAL;
+    int rc = read_security_context(env);
+    if (rc != 0)
+        return rc;
     char *proto = env_or("DX_APISERVER_PROTOCOL", "https");
     char *host = env_or("DX_APISERVER_HOST", "api.dnanexus.com");
     char *port = env_or("DX_APISERVER_PORT", "443");

@@ -1,4 +1,4 @@
-"""The bash input variables a job's entry script finds defined (§1.6).
+"""The bash input variables a job's entry script finds defined (Readme.developer.md, platform fact P7).
 
 Offers bash_variables(job_input, patterns, file_name, home, taken) ->
 (assignments, warnings) and environment_text(...) -> the text of

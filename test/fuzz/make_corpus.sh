@@ -45,7 +45,7 @@ printf '{"mappings_sorted_bam": {"$dnanexus_link": "%s"}, "name": ".hidden/ file
 printf '[1, 2]\n' > "$J/not_object.json"
 printf '{"a": 1, "a": 2}\n' > "$J/duplicate_keys.json"
 
-# ---- fuzz_api_response: answers shaped as in dnanexus-platform.md 2.2-2.9 --
+# ---- fuzz_api_response: answers shaped as the platform gives them (P9-P12) --
 A=$C/fuzz_api_response
 cat > "$A/describe.json" <<EOF
 {"id": "$F", "project": "$P", "class": "file", "name": "mappings.bam", "folder": "/",
