@@ -65,6 +65,7 @@ static inline int counted(const record_t *r)
  * multi-threaded stream) is copied into spill. */
 typedef struct {
     BGZF *fp;
+    int threaded;          /* bgzf_mt: its blocks are not read in place */
     const count_opts_t *o; /* the path and offsets, for messages */
     uint8_t *spill;
     size_t spill_size;
@@ -122,9 +123,9 @@ static inline int read_record(reader_t *rd, uint64_t voff, record_t *rec)
     const uint8_t *p = NULL;
     uint32_t block_size = 0;
     int r = 0;
-    if (!htsx_bgzf_threaded(fp) && (r = htsx_bgzf_fill(fp)) <= 0)
+    if (!rd->threaded && (r = htsx_bgzf_fill(fp)) <= 0)
         return r == 0 ? 0 : truncated_at(rd, voff);
-    if (htsx_bgzf_threaded(fp) || !htsx_bgzf_take_record(fp, &p, &block_size))
+    if (rd->threaded || !htsx_bgzf_take_record(fp, &p, &block_size))
         r = read_spilled(rd, voff, &p, &block_size);
     if (r == 1 && parse_record(p, block_size, rec) != 0)
         return invalid_at(rd, voff);
@@ -174,7 +175,7 @@ static int stopped_early(const count_opts_t *o, tally_t *t, uint64_t voff, int r
 
 int count_records(BGZF *fp, const count_opts_t *o, tally_t *t)
 {
-    reader_t rd = {.fp = fp, .o = o};
+    reader_t rd = {.fp = fp, .threaded = htsx_bgzf_threaded(fp), .o = o};
     int rc = 0;
     uint64_t voff;
     while ((voff = bgzf_tell(fp)) < o->end) {
@@ -213,7 +214,7 @@ int count_records(BGZF *fp, const count_opts_t *o, tally_t *t)
 
 int count_unpositioned(BGZF *fp, int tid, const count_opts_t *o, uint64_t *skipped)
 {
-    reader_t rd = {.fp = fp, .o = o};
+    reader_t rd = {.fp = fp, .threaded = htsx_bgzf_threaded(fp), .o = o};
     int r;
     record_t rec;
     while ((r = read_record(&rd, bgzf_tell(fp), &rec)) == 1 && rec.tid == tid && rec.pos == -1)

@@ -1,41 +1,7 @@
 /* htsx.c -- what htslib's public API does not offer; see htsx.h. */
 #include "htsx.h"
 
-#include <htslib/hts_endian.h>
 #include <htslib/sam.h>
-
-int htsx_bgzf_fill(BGZF *fp)
-{
-    if (fp->block_offset < fp->block_length)
-        return 1;
-    if (bgzf_read_block(fp) != 0)
-        return -1;
-    return fp->block_length > 0;
-}
-
-int htsx_bgzf_take_record(BGZF *fp, const uint8_t **rec, uint32_t *block_size)
-{
-    int avail = fp->block_length - fp->block_offset;
-    if (avail < 4)
-        return 0;
-    const uint8_t *p = (const uint8_t *)fp->uncompressed_block + fp->block_offset;
-    uint32_t bs = le_to_u32(p);
-    if ((int64_t)bs + 4 > avail)
-        return 0;
-    *rec = p;
-    *block_size = bs;
-    fp->block_offset += 4 + bs;
-    fp->uncompressed_address += 4 + bs;
-    if (fp->block_offset == fp->block_length) {
-        /* As bgzf_read does: point at the next block, so that bgzf_tell
-         * gives the offsets the index uses. */
-        fp->block_address = htell(fp->fp);
-        fp->block_offset = fp->block_length = 0;
-    }
-    return 1;
-}
-
-int htsx_bgzf_threaded(const BGZF *fp) { return fp->mt != NULL; }
 
 /* Exported by htslib and declared only inside an inline function of
  * hfile.h: sets the size of an hFILE's buffer. */

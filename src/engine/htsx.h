@@ -15,25 +15,58 @@
 #include <htslib/bgzf.h>
 #include <htslib/hfile.h>
 #include <htslib/hts.h>
+#include <htslib/hts_endian.h>
 
 /* ---- reading records where they lie in the decompressed block ---------- */
 
-/* Make sure fp's current block has data to read: load the next block when
- * the current one is used up. Returns 1, 0 at the end of the data (an
- * empty block, as bgzf_read takes it), or -1 when the block cannot be read
- * (truncated or corrupt). Only for a stream without threads. */
-int htsx_bgzf_fill(BGZF *fp);
+/* These run once per record: inline, here, rather than a call each into
+ * htsx.c.
+ *
+ * htsx_bgzf_fill: make sure fp's current block has data to read, loading
+ * the next block when the current one is used up. Returns 1, 0 at the end
+ * of the data (an empty block, as bgzf_read takes it), or -1 when the block
+ * cannot be read (truncated or corrupt). Only for a stream without threads.
+ *
+ * htsx_bgzf_take_record: when the current block holds the whole record at
+ * fp's position (its 4-byte block_size and the block_size bytes after it),
+ * point *rec at it, set *block_size, move past it as bgzf_read would and
+ * return 1; else return 0 and leave fp as it was (the record spans blocks:
+ * read it with bgzf_read). Never copies.
+ *
+ * htsx_bgzf_threaded: 1 if fp decompresses with threads (bgzf_mt), whose
+ * blocks are not read in place. */
+static inline int htsx_bgzf_fill(BGZF *fp)
+{
+    if (fp->block_offset < fp->block_length)
+        return 1;
+    if (bgzf_read_block(fp) != 0)
+        return -1;
+    return fp->block_length > 0;
+}
 
-/* When the current block holds the whole record at fp's position (its
- * 4-byte block_size and the block_size bytes after it), point *rec at it,
- * set *block_size, move past it as bgzf_read would and return 1; else
- * return 0 and leave fp as it was (the record spans blocks: read it with
- * bgzf_read). Never copies. */
-int htsx_bgzf_take_record(BGZF *fp, const uint8_t **rec, uint32_t *block_size);
+static inline int htsx_bgzf_take_record(BGZF *fp, const uint8_t **rec, uint32_t *block_size)
+{
+    int avail = fp->block_length - fp->block_offset;
+    if (avail < 4)
+        return 0;
+    const uint8_t *p = (const uint8_t *)fp->uncompressed_block + fp->block_offset;
+    uint32_t bs = le_to_u32(p);
+    if ((int64_t)bs + 4 > avail)
+        return 0;
+    *rec = p;
+    *block_size = bs;
+    fp->block_offset += 4 + bs;
+    fp->uncompressed_address += 4 + bs;
+    if (fp->block_offset == fp->block_length) {
+        /* As bgzf_read does: point at the next block, so that bgzf_tell
+         * gives the offsets the index uses. */
+        fp->block_address = htell(fp->fp);
+        fp->block_offset = fp->block_length = 0;
+    }
+    return 1;
+}
 
-/* 1 if fp decompresses with threads (bgzf_mt), whose blocks are not read
- * in place. */
-int htsx_bgzf_threaded(const BGZF *fp);
+static inline int htsx_bgzf_threaded(const BGZF *fp) { return fp->mt != NULL; }
 
 /* ---- reading a file ------------------------------------------------------ */
 
