@@ -10,7 +10,7 @@ bad_case() {
     local name=$1 regex=$2 status
     shift 2
     rm -f "$OUT/out.txt"
-    "$REGCOUNT" count -q -j 2 -o "$OUT/out.txt" "$@" 2> "$OUT/err.txt"
+    "$REGCOUNT" count --quiet -j 2 -o "$OUT/out.txt" "$@" 2> "$OUT/err.txt"
     status=$?
     assert_eq "$name: exit status" 3 "$status"
     assert_match "$name: message" "$regex" "$(cat "$OUT/err.txt")"

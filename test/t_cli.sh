@@ -9,7 +9,8 @@ for cmd in count plan job; do
 done
 help=$("$REGCOUNT" count --help)
 for opt in "-o, --output FILE.*\[standard output\]" "-j, --jobs N.*\[online cores: [0-9]+\]" \
-    "-t, --timeout SECS.*\[0: no limit\]" "-q, --quiet" "-h, --help"; do
+    "-t, --timeout SECS.*\[0: no limit\]" "--quiet" "-h, --help" "-b, --regions FILE" "--bin SIZE" \
+    "-q, --min-MQ INT.*\[0\]" "-f, --require-flags FLAG" "-F, --excl-flags FLAG" "-G FLAG" "--tsv FILE"; do
     assert_match "count --help: $opt" "$opt" "$help"
 done
 "$REGCOUNT" count > /dev/null 2>&1

@@ -8,18 +8,18 @@ for p in small medium manyrefs trap empty nosq unplaced; do
     bam=$DATA/$p.bam
     exp=$(expected_counts "$p")
     for j in 1 3 8; do
-        "$REGCOUNT" count -q -j $j -o "$OUT/$p.j$j.txt" "$bam" "$bam.bai"
+        "$REGCOUNT" count --quiet -j $j -o "$OUT/$p.j$j.txt" "$bam" "$bam.bai"
         assert_same_file "count $p -j $j equals samtools" "$exp" "$OUT/$p.j$j.txt"
     done
     # Without an index: one multi-threaded pass, same counts.
     mkdir -p "$OUT/noindex"
     ln -sf "$bam" "$OUT/noindex/$p.bam"
-    "$REGCOUNT" count -q -j 2 "$OUT/noindex/$p.bam" > "$OUT/$p.noindex.txt"
+    "$REGCOUNT" count --quiet -j 2 "$OUT/noindex/$p.bam" > "$OUT/$p.noindex.txt"
     assert_same_file "count $p without index equals samtools" "$exp" "$OUT/$p.noindex.txt"
 done
 
 # The index is found next to the BAM when not given.
-"$REGCOUNT" count -q -j 2 "$DATA/small.bam" > "$OUT/found.txt"
+"$REGCOUNT" count --quiet -j 2 "$DATA/small.bam" > "$OUT/found.txt"
 assert_same_file "index BAM.bai found next to the BAM" "$(expected_counts small)" "$OUT/found.txt"
 
 # The medium BAM is large enough for -j 8 to split reference sequences.
@@ -33,7 +33,7 @@ assert_eq "empty BAM lists every region at 0" \
 
 # The index method gives the same counts on every file, hard cases included.
 for p in small medium manyrefs trap empty nosq unplaced; do
-    "$REGCOUNT" count -q --method index -o "$OUT/$p.index.txt" "$DATA/$p.bam" "$DATA/$p.bam.bai"
+    "$REGCOUNT" count --quiet --method index -o "$OUT/$p.index.txt" "$DATA/$p.bam" "$DATA/$p.bam.bai"
     assert_same_file "count $p --method index equals samtools" "$(expected_counts "$p")" "$OUT/$p.index.txt"
 done
 
@@ -59,9 +59,9 @@ for _ in range(n_ref):
     out += data[at:at + 4 + 8 * n_intv]; at += 4 + 8 * n_intv
 open(sys.argv[2], "wb").write(out)  # and no count of unplaced reads
 PY
-"$REGCOUNT" count -q --method index "$DATA/medium.bam" "$OUT/nostats.bai" > /dev/null 2> "$OUT/nostats.err"
+"$REGCOUNT" count --quiet --method index "$DATA/medium.bam" "$OUT/nostats.bai" > /dev/null 2> "$OUT/nostats.err"
 assert_eq "index without counts: --method index fails" 3 $?
 assert_match "index without counts: says why and suggests scan" \
     "nostats.bai holds no per-reference read counts .*: count with the scan method instead" "$(cat "$OUT/nostats.err")"
-"$REGCOUNT" count -q -j 3 "$DATA/medium.bam" "$OUT/nostats.bai" > "$OUT/nostats.txt"
+"$REGCOUNT" count --quiet -j 3 "$DATA/medium.bam" "$OUT/nostats.bai" > "$OUT/nostats.txt"
 assert_same_file "index without counts: scan still counts" "$(expected_counts medium)" "$OUT/nostats.txt"

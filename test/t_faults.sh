@@ -91,8 +91,8 @@ for status in 503 429; do
     for route in /file-xxxx/describe download; do
         assert_eq "$status x$N: $route waited Retry-After (1 s) each time" True "$(waited "$route" 1)"
     done
-    assert_eq "$status x$N: one nonce for every /file/new call" 1 \
-        "$(log_query 'len({e["body"]["nonce"] for e in L if e["route"] == "/file/new"})')"
+    assert_eq "$status x$N: one nonce per file for every /file/new call (count file and table)" 2 \
+        "$(log_query 'len({(e["body"]["name"], e["body"]["nonce"]) for e in L if e["route"] == "/file/new"})')"
 done
 
 # ---- connections dropped without a response
@@ -110,9 +110,10 @@ drop_rules() { # WHEN ROUTE...
 for when in before after; do
     ok_case "connections dropped ($when answering) on every route" "$(drop_rules $when "${ROUTES[@]}")"
 done
-assert_eq "/file/new answers lost: one nonce, one file closed" "1 1" \
+assert_eq "/file/new answers lost: one nonce and one file closed per output (count file and table)" "2 2" \
     "$(log_query 'str(len({e["body"]["nonce"] for e in L if e["route"] == "/file/new"})) + " " + str(len({e["path"] for e in L if e["route"] == "/file-xxxx/close"}))')"
-assert_eq "/file/new answers lost: no stray file made" 3 "$(ls "$OUT/emu/objects" | grep -c '^file-')"
+assert_eq "/file/new answers lost: no stray file made (BAM, BAI and the two outputs)" 4 \
+    "$(ls "$OUT/emu/objects" | grep -c '^file-')"
 
 # ---- downloads broken after K bytes, several times in a row
 size=$(stat -c %s "$DATA/medium.bam")
@@ -164,7 +165,9 @@ done
 # ---- PUT failures: the part is sent again with a fresh upload URL
 for fault in '"status": 400' '"status": 500' '"drop": "before"' '"drop": "after"'; do
     ok_case "PUT failure ($fault)" "[{\"server\": \"storage\", \"op\": \"upload\", $fault}]"
-    assert_eq "PUT failure ($fault): a fresh /upload URL for the second PUT" "2 2 2" \
+    # The count file's first PUT fails: two /upload calls, URLs and PUTs for
+    # it, one each for the table.
+    assert_eq "PUT failure ($fault): a fresh /upload URL for the second PUT" "3 3 3" \
         "$(log_query "' '.join(map(str, [len([e for e in L if e['route'] == '/file-xxxx/upload']),
             len({e['path'] for e in L if e.get('route') == 'upload'}),
             len([e for e in L if e.get('route') == 'upload'])]))")"

@@ -12,14 +12,17 @@ for p in small medium manyrefs trap empty nosq; do
     assert_eq "job $p: done" "0 done" "$JOB_STATUS $(json_get "$JOB_JSON" 'j["state"]')"
     uploaded_count_file > "$OUT/$p.uploaded"
     assert_same_file "job $p: uploaded count file equals samtools" "$(expected_counts "$p")" "$OUT/$p.uploaded"
-    "$REGCOUNT" count -q "$DATA/$p.bam" > "$OUT/$p.local"
+    "$REGCOUNT" count --quiet "$DATA/$p.bam" > "$OUT/$p.local"
     assert_same_file "job $p: uploaded count file equals regcount count" "$OUT/$p.local" "$OUT/$p.uploaded"
     total=$(sed -n 's/^Total reads: //p' "$OUT/$p.uploaded")
     shape=$(json_get "$JOB_HOME/job_output.json" \
-        'sorted(j) == ["count_file", "total_reads"] and list(j["count_file"]) == ["$dnanexus_link"] and j["count_file"]["$dnanexus_link"].startswith("file-") and type(j["total_reads"]) is int and j["total_reads"]')
+        'sorted(j) == ["count_file", "counts_tsv", "total_reads"] and all(list(j[f]) == ["$dnanexus_link"] and j[f]["$dnanexus_link"].startswith("file-") for f in ("count_file", "counts_tsv")) and type(j["total_reads"]) is int and j["total_reads"]')
     assert_eq "job $p: job_output.json shape and total" "$total" "$shape"
     assert_eq "job $p: uploaded name" "${p}_count.txt" \
         "$($EMU describe "$OUT/emu" "$(json_get "$JOB_JSON" 'j["output"]["count_file"]["$dnanexus_link"]')" | json_get /dev/stdin 'j["name"]')"
+    $EMU cat "$OUT/emu" "$(json_get "$JOB_JSON" 'j["output"]["counts_tsv"]["$dnanexus_link"]')" > "$OUT/$p.tsv"
+    samtools_counts "$DATA/$p.bam" --tsv --sample 5 > "$OUT/$p.expected.tsv"
+    assert_same_file "job $p: the table equals samtools" "$OUT/$p.expected.tsv" "$OUT/$p.tsv"
     assert_absent "job $p: no job_error.json" "$JOB_HOME/job_error.json"
     assert_no_token "job $p: the token appears in nothing the job wrote"
 done

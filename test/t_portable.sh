@@ -31,7 +31,7 @@ fi
 trap 'umount "$root/proc"; rm -rf "$OUT"' EXIT
 
 assert_eq "no LD_LIBRARY_PATH" "" "${LD_LIBRARY_PATH:-}"
-env -i "$(command -v chroot)" "$root" /usr/bin/regcount count -q -j 2 /data/small.bam /data/small.bam.bai > "$OUT/chroot.txt" 2> "$OUT/chroot.err"
+env -i "$(command -v chroot)" "$root" /usr/bin/regcount count --quiet -j 2 /data/small.bam /data/small.bam.bai > "$OUT/chroot.txt" 2> "$OUT/chroot.err"
 assert_eq "regcount runs in the chroot" 0 $?
 assert_same_file "chroot counts equal samtools" "$(expected_counts small)" "$OUT/chroot.txt"
 # The job side (libcurl, jansson) works there too: a job whose platform

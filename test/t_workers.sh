@@ -10,7 +10,7 @@ worker_case() {
     local name=$1 fault=$2 want=$3 regex=$4 status
     shift 4
     rm -f "$OUT/out.txt"
-    REGCOUNT_TEST_FAULT=$fault "$REGCOUNT" count -q -j 4 -o "$OUT/out.txt" "$@" "$bam" 2> "$OUT/err.txt"
+    REGCOUNT_TEST_FAULT=$fault "$REGCOUNT" count --quiet -j 4 -o "$OUT/out.txt" "$@" "$bam" 2> "$OUT/err.txt"
     status=$?
     assert_eq "$name: exit status" "$want" "$status"
     assert_match "$name: message" "$regex" "$(cat "$OUT/err.txt")"
@@ -25,13 +25,13 @@ worker_case "worker hangs past the time bound" hang:1 4 \
     "did not finish within 3 s \| worker 2 \(part 2 of 4: .*\) was still running" -t 3
 
 # No worker may be left behind after a failure.
-REGCOUNT_TEST_FAULT=hang:3 "$REGCOUNT" count -q -j 4 -t 2 "$bam" > /dev/null 2>&1
+REGCOUNT_TEST_FAULT=hang:3 "$REGCOUNT" count --quiet -j 4 -t 2 "$bam" > /dev/null 2>&1
 sleep 0.5
-left=$(processes_named regcount "count -q -j 4 -t 2" | wc -l)
+left=$(processes_named regcount "count --quiet -j 4 -t 2" | wc -l)
 assert_eq "no worker left after a timeout" 0 "$left"
 
 # SIGTERM to the parent stops every worker, writes nothing, exits non-zero.
-REGCOUNT_TEST_FAULT=hang:0 "$REGCOUNT" count -q -j 4 -o "$OUT/term.txt" "$bam" 2> "$OUT/term.err" &
+REGCOUNT_TEST_FAULT=hang:0 "$REGCOUNT" count --quiet -j 4 -o "$OUT/term.txt" "$bam" 2> "$OUT/term.err" &
 pid=$!
 sleep 1
 kill -TERM $pid
@@ -41,4 +41,4 @@ assert_eq "SIGTERM: exit status" 4 "$status"
 assert_match "SIGTERM: message" "stopped by signal 15" "$(cat "$OUT/term.err")"
 assert_absent "SIGTERM: no count file" "$OUT/term.txt"
 sleep 0.5
-assert_eq "SIGTERM: no worker left" 0 "$(processes_named regcount "count -q -j 4 -o $OUT/term.txt" | wc -l)"
+assert_eq "SIGTERM: no worker left" 0 "$(processes_named regcount "count --quiet -j 4 -o $OUT/term.txt" | wc -l)"

@@ -1,4 +1,4 @@
-/* cmd_count.c -- `regcount count`: count a local BAM per reference sequence. */
+/* cmd_count.c -- `regcount count`: count a local BAM per region. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,14 +8,20 @@
 #include "commands.h"
 #include "countfile.h"
 #include "fdio.h"
+#include "filter.h"
 #include "idxcount.h"
 #include "log.h"
 #include "opt.h"
 #include "rc.h"
+#include "regions.h"
 #include "scan.h"
 
 typedef struct {
     const char *output; /* NULL: stdout */
+    const char *tsv;    /* the table, or NULL */
+    const char *bed;    /* -b: the regions, or NULL */
+    const char *bin;    /* --bin: the bin size as given, or NULL */
+    const char *flags[4]; /* -q, -f, -F, -G as given, or NULL */
     int workers;
     double timeout;
     int from_index; /* --method index */
@@ -23,15 +29,19 @@ typedef struct {
     const char *bam, *bai;
 } count_args_t;
 
+enum { OPT_BIN = 256, OPT_TSV, OPT_QUIET };
+
 static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: regcount count [options] BAM [BAI]\n"
             "\n"
-            "Counts the reads of a coordinate-sorted BAM per reference sequence (@SQ line),\n"
-            "exactly as `samtools view -c BAM '{name}'` counts them, and writes\n"
-            "  Region <name>: <count>     one line per @SQ, in header order\n"
-            "  Total reads: <sum>\n"
+            "Counts the reads of a coordinate-sorted BAM per region, exactly as\n"
+            "`samtools view -c [filters] BAM REGION` counts them, and writes\n"
+            "  Region <label>: <count>    one line per region, in order\n"
+            "  Total reads: <sum of the lines>\n"
+            "The regions are the reference sequences (@SQ lines, in header order) unless\n"
+            "-b or --bin says otherwise. A read counts in every region its span meets.\n"
             "\n"
             "Methods:\n"
             "  scan   read every record. With an index (BAI given, or BAM.bai / BAM.csi\n"
@@ -41,13 +51,27 @@ static void usage(FILE *out)
             "  index  take the per-reference counts the index holds (samtools writes them)\n"
             "         and read only the first records of each reference sequence, to leave\n"
             "         out the ones samtools does not count; as exact, and about instant.\n"
+            "         Whole reference sequences with no filter only.\n"
+            "\n"
+            "Regions:\n"
+            "  -b, --regions FILE   the intervals of a BED file (plain or gzip): chrom, start,\n"
+            "                       end, and a name in a 4th column, in the file's order\n"
+            "      --bin SIZE       bins of SIZE bases tiling every reference sequence\n"
+            "\n"
+            "Filters (samtools view's; FLAG: decimal, 0x-hex or names like UNMAP,DUP):\n"
+            "  -q, --min-MQ INT     only reads with MAPQ at least INT [0]\n"
+            "  -f, --require-flags FLAG  only reads with all of FLAG set [0]\n"
+            "  -F, --excl-flags FLAG     only reads with none of FLAG set [0]\n"
+            "  -G FLAG              leave out reads with all of FLAG set [0]\n"
             "\n"
             "Options:\n"
             "  -m, --method M       scan or index [scan]\n"
             "  -o, --output FILE    write the count file to FILE [standard output]\n"
+            "      --tsv FILE       also write the counts as a table (#chrom start end name\n"
+            "                       count, BED coordinates) to FILE\n"
             "  -j, --jobs N         worker processes [online cores: %d]\n"
             "  -t, --timeout SECS   fail if counting takes longer [0: no limit]\n"
-            "  -q, --quiet          no progress lines on stderr\n"
+            "      --quiet          no progress lines on stderr\n"
             "  -h, --help           this help\n",
             opt_online_cores());
 }
@@ -57,14 +81,17 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, count_args_t *a)
 {
     static const struct option longopts[] = {
-        {"method", required_argument, NULL, 'm'},
-        {"output", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
-        {"timeout", required_argument, NULL, 't'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"method", required_argument, NULL, 'm'},     {"output", required_argument, NULL, 'o'},
+        {"jobs", required_argument, NULL, 'j'},       {"timeout", required_argument, NULL, 't'},
+        {"regions", required_argument, NULL, 'b'},    {"bin", required_argument, NULL, OPT_BIN},
+        {"min-MQ", required_argument, NULL, 'q'},     {"require-flags", required_argument, NULL, 'f'},
+        {"excl-flags", required_argument, NULL, 'F'}, {"tsv", required_argument, NULL, OPT_TSV},
+        {"quiet", no_argument, NULL, OPT_QUIET},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     *a = (count_args_t){.workers = opt_online_cores()};
     int c, rc = 0;
     long long n;
-    while (rc == 0 && (c = getopt_long(argc, argv, "m:o:j:t:qh", longopts, NULL)) != -1) {
+    while (rc == 0 && (c = getopt_long(argc, argv, "m:o:j:t:b:q:f:F:G:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (strcmp(optarg, "scan") != 0 && strcmp(optarg, "index") != 0)
@@ -72,20 +99,56 @@ static int parse_args(int argc, char **argv, count_args_t *a)
             a->from_index = strcmp(optarg, "index") == 0;
             break;
         case 'o': a->output = optarg; break;
+        case OPT_TSV: a->tsv = optarg; break;
+        case 'b': a->bed = optarg; break;
+        case OPT_BIN: a->bin = optarg; break;
+        case 'q': a->flags[0] = optarg; break;
+        case 'f': a->flags[1] = optarg; break;
+        case 'F': a->flags[2] = optarg; break;
+        case 'G': a->flags[3] = optarg; break;
         case 'j':
             if ((rc = opt_int("-j", optarg, 1, 1024, &n)) == 0)
                 a->workers = (int)n;
             break;
         case 't': rc = opt_seconds("--timeout", optarg, 1e9, &a->timeout); break;
-        case 'q': log_set_quiet(1); break;
+        case OPT_QUIET: log_set_quiet(1); break;
         case 'h': a->help = 1; return 0;
         default: return rc_fail(RC_EUSAGE, "%s", "");
         }
     }
     if (rc == 0 && (argc - optind < 1 || argc - optind > 2))
         return rc_fail(RC_EUSAGE, "%s", "");
+    if (rc == 0 && a->bed && a->bin)
+        return rc_fail(RC_EUSAGE, "-b and --bin: count a BED file's regions or bins, not both");
     a->bam = argv[optind];
     a->bai = argc - optind == 2 ? argv[optind + 1] : NULL;
+    return rc;
+}
+
+/* What to count, from the options: the regions (for in's header) and the
+ * filter. Bad values are the input's fault (exit 3), as in the job. */
+static int make_spec(const count_args_t *a, const bamfile_t *in, regions_t *r, filter_t *f)
+{
+    static const char *const names[] = {"-q", "-f", "-F", "-G"};
+    uint16_t *flag[] = {NULL, &f->require, &f->exclude, &f->exclude_all};
+    int rc = 0;
+    *f = (filter_t){0};
+    for (int i = 0; rc == 0 && i < 4; i++)
+        if (a->flags[i])
+            rc = i == 0 ? filter_parse_mapq(names[i], a->flags[i], &f->min_mapq)
+                        : filter_parse_flag(names[i], a->flags[i], flag[i]);
+    long long size;
+    if (rc == 0 && a->bin)
+        rc = opt_int("--bin", a->bin, 1, 1LL << 40, &size) != 0
+                 ? rc_rekind(RC_EINPUT)
+                 : regions_bins(r, in->hdr, size, "--bin");
+    else if (rc == 0 && a->bed)
+        rc = regions_load_bed(r, in->hdr, a->bed);
+    else if (rc == 0)
+        rc = regions_whole(r, in->hdr);
+    if (rc == 0 && a->from_index && (!regions_whole_refs(r) || !filter_none(f)))
+        rc = rc_fail(RC_EINPUT, "the index method counts whole reference sequences with no "
+                     "filter; count regions, bins or filtered reads with the scan method");
     return rc;
 }
 
@@ -98,6 +161,29 @@ static int write_output(const char *path, const kstring_t *text)
     return 0;
 }
 
+/* The count file (and the table) for the counts of total. */
+static int publish(const count_args_t *a, const regions_t *r, const tally_t *total)
+{
+    kstring_t text = {0}, tsv = {0};
+    uint64_t *counts = malloc((r->n + 1) * sizeof *counts);
+    int rc = counts ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
+    if (rc == 0) {
+        regions_output_counts(r, total->counts, counts);
+        rc = countfile_format(r, counts, &text, NULL);
+    }
+    if (rc == 0 && a->tsv)
+        rc = countfile_format_tsv(r, counts, &tsv);
+    /* The table first: standard output, once written, cannot be taken back. */
+    if (rc == 0 && a->tsv)
+        rc = fdio_save(a->tsv, tsv.s, tsv.l);
+    if (rc == 0)
+        rc = write_output(a->output, &text);
+    free(counts);
+    free(text.s);
+    free(tsv.s);
+    return rc;
+}
+
 static int run(const count_args_t *a)
 {
     double start = log_now();
@@ -105,26 +191,27 @@ static int run(const count_args_t *a)
     int rc = bamfile_open(&in, a->bam, a->bai, BAMFILE_FIND_INDEX);
     if (rc != 0)
         return rc;
-    scan_opts_t so = {.workers = a->workers, .timeout = a->timeout};
+    regions_t r = {0};
+    filter_t f;
     tally_t total;
-    kstring_t text = {0};
-    if (a->from_index && !in.idx)
+    rc = make_spec(a, &in, &r, &f);
+    scan_opts_t so = {.regions = &r, .filter = filter_none(&f) ? NULL : &f,
+                      .workers = a->workers, .timeout = a->timeout};
+    if (rc == 0 && a->from_index && !in.idx)
         rc = rc_fail(RC_EINPUT, "%s: the index method needs the BAM's index", a->bam);
-    else if (a->from_index)
+    else if (rc == 0 && a->from_index)
         rc = idxcount_run(&in, NULL, NULL, &total);
-    else
+    else if (rc == 0)
         rc = scan_bam(&in, &so, &total);
     if (rc == 0) {
-        rc = countfile_format_refs(in.hdr, total.counts, &text, NULL);
-        if (rc == 0)
-            rc = write_output(a->output, &text);
+        rc = publish(a, &r, &total);
         char b[16];
         if (rc == 0)
             log_info("counted %s (%s, %llu records read) in %.1f s", a->bam, log_bytes(in.size, b),
                      (unsigned long long)total.n_records, log_now() - start);
         tally_free(&total);
     }
-    free(text.s);
+    regions_free(&r);
     bamfile_close(&in);
     return rc;
 }

@@ -61,7 +61,7 @@ static void usage(FILE *out)
  * environment. */
 static int read_settings(job_t *job)
 {
-    long long workers, connections, chunk_kb;
+    long long workers = 1, connections = 1, chunk_kb = 64;
     dx_env_t *env = &job->env;
     int rc = opt_env_int("REGCOUNT_WORKERS", opt_online_cores(), 1, 1024, &workers);
     if (rc == 0)

@@ -8,6 +8,7 @@
 
 #include "htsx.h"
 #include "rc.h"
+#include "sweep.h"
 
 /* How often count_records reports progress, in records (a power of 2). */
 #define PROGRESS_EVERY (1u << 16)
@@ -20,6 +21,7 @@ typedef struct {
     int32_t tid;
     int64_t pos;
     uint16_t flag, n_cigar;
+    uint8_t mapq;
     const uint8_t *cigar;
 } record_t;
 
@@ -35,6 +37,7 @@ static int parse_record(const uint8_t *p, uint32_t block_size, record_t *r)
     r->pos = le_to_i32(p + 8);
     r->n_cigar = le_to_u16(p + 16);
     r->flag = le_to_u16(p + 18);
+    r->mapq = p[13];
     r->cigar = p + RECORD_FIXED + l_read_name;
     uint64_t need = 32 + (uint64_t)l_read_name + 4u * r->n_cigar + (l_seq + 1) / 2 + (uint64_t)l_seq;
     return block_size >= 32 && l_read_name > 0 && l_seq < (1u << 31) && need <= block_size &&
@@ -43,13 +46,11 @@ static int parse_record(const uint8_t *p, uint32_t block_size, record_t *r)
                : -1;
 }
 
-/* samtools' rule for a record that carries a reference id: its end, as
- * bam_endpos computes it, is past 0. Only records without a position
- * (pos -1) need the CIGAR. */
-static inline int counted(const record_t *r)
+/* The end of the record's span, as bam_endpos computes it: its position
+ * plus the reference bases its CIGAR consumes, or plus 1 when it is
+ * unmapped or consumes none. */
+static inline int64_t end_position(const record_t *r)
 {
-    if (r->pos >= 0)
-        return 1;
     int64_t rlen = 0;
     if (!(r->flag & BAM_FUNMAP))
         for (int i = 0; i < r->n_cigar; i++) {
@@ -57,7 +58,23 @@ static inline int counted(const record_t *r)
             if (bam_cigar_type(bam_cigar_op(op)) & 2)
                 rlen += bam_cigar_oplen(op);
         }
-    return r->pos + (rlen ? rlen : 1) > 0;
+    return r->pos + (rlen ? rlen : 1);
+}
+
+/* samtools' rule for a whole reference sequence, the region [0, end): the
+ * record's end is past 0. Only records without a position (pos -1) need
+ * the CIGAR. */
+static inline int counted(const record_t *r) { return r->pos >= 0 || end_position(r) > 0; }
+
+/* Count a record that carries a reference id into the regions it meets. */
+static inline void count_record(const count_opts_t *o, sweep_t *sw, const record_t *r, tally_t *t)
+{
+    if (o->filter && !filter_pass(o->filter, r->flag, r->mapq))
+        return;
+    if (!o->regions || regions_whole_refs(o->regions))
+        t->counts[r->tid] += counted(r);
+    else
+        sweep_add(sw, r->tid, r->pos, end_position(r));
 }
 
 /* Reads records from a BGZF stream. A record that lies inside the current
@@ -176,9 +193,11 @@ static int stopped_early(const count_opts_t *o, tally_t *t, uint64_t voff, int r
 int count_records(BGZF *fp, const count_opts_t *o, tally_t *t)
 {
     reader_t rd = {.fp = fp, .threaded = htsx_bgzf_threaded(fp), .o = o};
-    int rc = 0;
-    uint64_t voff;
-    while ((voff = bgzf_tell(fp)) < o->end) {
+    sweep_t sw = {0};
+    int rc = o->regions && !regions_whole_refs(o->regions) ? sweep_init(&sw, o->regions, t->counts)
+                                                           : 0;
+    uint64_t voff = bgzf_tell(fp);
+    while (rc == 0 && (voff = bgzf_tell(fp)) < o->end) {
         record_t rec;
         int r = read_record(&rd, voff, &rec);
         if (r != 1) {
@@ -190,7 +209,7 @@ int count_records(BGZF *fp, const count_opts_t *o, tally_t *t)
             break;
         if (rec.tid >= 0) {
             t->records[rec.tid]++;
-            t->counts[rec.tid] += counted(&rec);
+            count_record(o, &sw, &rec, t);
         } else {
             t->unplaced++;
         }
@@ -208,6 +227,7 @@ int count_records(BGZF *fp, const count_opts_t *o, tally_t *t)
                      "%s: a record crosses the split point at byte %lld: the index does not "
                      "belong to this BAM, or the BAM is not sorted",
                      o->path, file_offset(o, o->end));
+    sweep_free(&sw);
     free(rd.spill);
     return rc;
 }

@@ -1,12 +1,16 @@
-/* count.h -- the counting engine: read records and add them up per
- * reference sequence, the way `samtools view -c BAM '{name}'` counts them.
+/* count.h -- the counting engine: read records and add them up per region,
+ * the way `samtools view -c [filters] BAM REGION` counts them.
  *
- * A record counts for reference sequence tid when it carries that tid and
- * its end position (bam_endpos) is past 0: that includes secondary,
- * supplementary, duplicate, QC-fail and placed unmapped reads, and excludes
- * unplaced unmapped reads (tid -1) and the records that have a tid but no
- * position (pos -1) and no reference-consuming CIGAR. The rule looks at one
- * record only, so any split of the file at record starts gives the same sum.
+ * A record that passes the filters counts in a region of its reference
+ * sequence when its span, from its position to its end as bam_endpos
+ * computes it, meets the region (sweep.h). For a whole reference sequence,
+ * the region [0, end), that is every record whose end is past 0:
+ * secondary, supplementary, duplicate, QC-fail and placed unmapped reads
+ * included; unplaced unmapped reads (tid -1) and the records that have a
+ * tid but no position (pos -1) and no reference-consuming CIGAR excluded.
+ * The rule looks at one record only, so any split of the file at record
+ * starts gives the same sums. Every record is also counted, whatever the
+ * filters, in the tally's records per reference (for the index check).
  */
 #ifndef RC_COUNT_H
 #define RC_COUNT_H
@@ -15,6 +19,8 @@
 #include <htslib/bgzf.h>
 
 #include "bamfile.h"
+#include "filter.h"
+#include "regions.h"
 #include "tally.h"
 
 /* Called every so many records with the virtual offset reached. */
@@ -27,12 +33,14 @@ typedef struct {
     uint64_t end;          /* stop at this virtual offset, or BAMFILE_VOFF_END */
     int check_sorted;      /* fail on a record out of coordinate order */
     int start_from_index;  /* the start offset came from the index */
+    const regions_t *regions; /* NULL: whole reference sequences */
+    const filter_t *filter;   /* NULL: none */
     count_progress_fn progress;
     void *progress_arg;
 } count_opts_t;
 
 /* Read records from fp's current position up to opts->end and add them to
- * t (initialised for the header's reference count). Reading must stop
+ * t (initialised for the header's reference count and opts->regions). Reading must stop
  * exactly at end: a record that crosses it means the split point was not a
  * record start (an index that does not belong to the file).
  *

@@ -54,6 +54,7 @@ scan_source_t scan_local_source(const char *path)
 typedef struct {
     const bamfile_t *in;
     const plan_t *plan;
+    const scan_opts_t *opts;
     const scan_source_t *source;
     int n_targets;
     int64_t n_counts;
@@ -84,6 +85,8 @@ static int count_once(scan_ctx_t *c, int index, tally_t *t)
                       .end = p->end == BAMFILE_VOFF_END ? BAMFILE_VOFF_END : p->end - rel,
                       .check_sorted = 1,
                       .start_from_index = index > 0,
+                      .regions = c->opts->regions,
+                      .filter = c->opts->filter,
                       .progress = send_progress,
                       .progress_arg = c};
     rc = count_records(in.fp, &o, t);
@@ -224,8 +227,8 @@ static int scan_parts(const bamfile_t *in, const plan_t *plan, const scan_opts_t
                       const scan_source_t *source, tally_t *total)
 {
     int n = plan->n;
-    scan_ctx_t ctx = {.in = in, .plan = plan, .source = source, .n_targets = total->n_targets,
-                      .n_counts = total->n_counts};
+    scan_ctx_t ctx = {.in = in, .plan = plan, .opts = opts, .source = source,
+                      .n_targets = total->n_targets, .n_counts = total->n_counts};
     ctx.started = ctx.last_log = log_now();
     workers_result_t *results = calloc(n, sizeof *results);
     tally_t *parts = calloc(n, sizeof *parts);
@@ -265,7 +268,8 @@ static int scan_sequential(const bamfile_t *in, const scan_opts_t *opts,
         return rc;
     if (opts->workers > 1 && bgzf_mt(s.fp, opts->workers, 256) != 0)
         log_info("cannot start %d decompression threads; reading with one", opts->workers);
-    count_opts_t o = {.path = source->name, .addr_base = s.base, .end = BAMFILE_VOFF_END};
+    count_opts_t o = {.path = source->name, .addr_base = s.base, .end = BAMFILE_VOFF_END,
+                      .regions = opts->regions, .filter = opts->filter};
     rc = count_records(s.fp, &o, total);
     int close_rc = source->close(source, &s);
     return close_rc ? close_rc : rc;
@@ -279,7 +283,7 @@ static int scan(const bamfile_t *in, uint64_t beg, uint64_t end, int whole,
     scan_source_t local = scan_local_source(in->path);
     const scan_source_t *source = opts->source ? opts->source : &local;
     int nref = sam_hdr_nref(in->hdr);
-    int rc = tally_init(total, nref, nref);
+    int rc = tally_init(total, nref, opts->regions ? opts->regions->n : nref);
     plan_t plan = {0};
     if (rc == 0 && whole && !in->idx)
         rc = scan_sequential(in, opts, source, total);

@@ -49,6 +49,8 @@ typedef struct scan_source {
 scan_source_t scan_local_source(const char *path);
 
 typedef struct {
+    const regions_t *regions;    /* what to count; NULL: whole reference sequences */
+    const filter_t *filter;      /* which records; NULL: all */
     int workers;                 /* processes (with an index) or threads */
     double timeout;              /* seconds for all workers; 0 for none */
     double stall;                /* seconds a worker may go without
@@ -56,8 +58,8 @@ typedef struct {
     const scan_source_t *source; /* NULL: the local file in->path */
 } scan_opts_t;
 
-/* Count in's records into total (initialised here; tally_free it).
- * Returns 0 or an error kind with the message recorded. */
+/* Count in's records into total (initialised here for opts->regions;
+ * tally_free it). Returns 0 or an error kind with the message recorded. */
 int scan_bam(const bamfile_t *in, const scan_opts_t *opts, tally_t *total);
 
 /* Count the records in [beg, end), a range of virtual offsets at record

@@ -146,17 +146,19 @@ int job_open_mirrored(job_t *job, job_bam_t *b, int flags)
     return rc;
 }
 
-int job_scan(job_t *job, job_bam_t *b, int local, const uint64_t *range, tally_t *t)
+int job_scan(job_t *job, job_bam_t *b, const regions_t *regions, const filter_t *filter,
+             int local, const uint64_t *range, tally_t *t)
 {
     stream_opts_t so = {&job->env, &b->bam.file, job->connections, job->chunk};
     scan_source_t stream = stream_source(&so, b->bam.path);
-    scan_opts_t opts = {.workers = job->workers, .timeout = job->timeout, .stall = job->stall,
+    scan_opts_t opts = {.regions = regions, .filter = filter, .workers = job->workers,
+                        .timeout = job->timeout, .stall = job->stall,
                         .source = local ? NULL : &stream};
     return range ? scan_range(&b->in, range[0], range[1], &opts, t) : scan_bam(&b->in, &opts, t);
 }
 
-/* <BAM name without .bam>_count.txt, made safe. */
-static void output_name(const char *bam_name, char *out, size_t size)
+/* <BAM name without .bam><suffix>, made safe. */
+static void output_name(const char *bam_name, const char *suffix, char *out, size_t size)
 {
     char stem[256];
     snprintf(stem, sizeof stem, "%s", bam_name);
@@ -165,27 +167,51 @@ static void output_name(const char *bam_name, char *out, size_t size)
         stem[n - 4] = '\0';
     char safe[256];
     jobio_safe_name(stem, safe, sizeof safe);
-    snprintf(out, size, "%s_count.txt", safe);
+    snprintf(out, size, "%s%s", safe, suffix);
 }
 
-int job_publish_counts(job_t *job, const char *bam_name, const sam_hdr_t *hdr,
+/* Keep text in ~/out/<field>/<name> and upload it; its id in id[64]. */
+static int publish_file(job_t *job, const char *field, const char *name, const kstring_t *text,
+                        char id[64])
+{
+    char path[512];
+    snprintf(path, sizeof path, "out/%s/%s", field, name);
+    int rc = job_make_dirs(path);
+    if (rc == 0)
+        rc = fdio_save(path, text->s, text->l);
+    if (rc == 0)
+        rc = dxupload_file(&job->env, name, "text/plain", text->s, text->l, id);
+    return rc;
+}
+
+int job_publish_counts(job_t *job, const char *bam_name, const regions_t *regions,
                        const uint64_t *counts)
 {
-    char name[300], path[512], id[64];
-    kstring_t text = {0};
+    char name[300], tsv_name[300], id[64], tsv_id[64];
+    kstring_t text = {0}, tsv = {0};
     uint64_t total = 0;
-    output_name(bam_name, name, sizeof name);
-    snprintf(path, sizeof path, "out/count_file/%s", name);
-    int rc = countfile_format_refs(hdr, counts, &text, &total);
-    if (rc == 0 && (rc = job_make_dirs(path)) == 0)
-        rc = fdio_save(path, text.s, text.l);
+    uint64_t *out = malloc((regions->n + 1) * sizeof *out);
+    output_name(bam_name, "_count.txt", name, sizeof name);
+    output_name(bam_name, "_counts.tsv", tsv_name, sizeof tsv_name);
+    int rc = out ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
     if (rc == 0) {
-        log_info("upload: %s (%" PRIu64 " reads in all)", name, total);
-        rc = dxupload_file(&job->env, name, "text/plain", text.s, text.l, id);
+        regions_output_counts(regions, counts, out);
+        rc = countfile_format(regions, out, &text, &total);
     }
-    if (rc == 0 && !(job->output = json_pack("{s:{s:s},s:I}", "count_file", "$dnanexus_link", id,
+    if (rc == 0)
+        rc = countfile_format_tsv(regions, out, &tsv);
+    if (rc == 0) {
+        log_info("upload: %s and %s (%" PRIu64 " reads in all)", name, tsv_name, total);
+        rc = publish_file(job, "count_file", name, &text, id);
+    }
+    if (rc == 0)
+        rc = publish_file(job, "counts_tsv", tsv_name, &tsv, tsv_id);
+    if (rc == 0 && !(job->output = json_pack("{s:{s:s},s:{s:s},s:I}", "count_file", "$dnanexus_link",
+                                             id, "counts_tsv", "$dnanexus_link", tsv_id,
                                              "total_reads", (json_int_t)total)))
         rc = rc_fail(RC_EINTERNAL, "out of memory");
+    free(out);
     free(text.s);
+    free(tsv.s);
     return rc;
 }

@@ -18,7 +18,9 @@
 #include "dx.h"
 #include "dxfile.h"
 #include "jobio.h"
+#include "filter.h"
 #include "mirror.h"
+#include "regions.h"
 #include "tally.h"
 
 #define BAM_INPUT "mappings_sorted_bam"
@@ -83,16 +85,19 @@ int job_make_dirs(const char *path);
  * marker unless flags has BAMFILE_NO_EOF_CHECK); see mirror.h. */
 int job_open_mirrored(job_t *job, job_bam_t *b, int flags);
 
-/* Count b's BAM by reading every record with the job's workers: streamed
- * from its download URL, or (local set) from the downloaded file. The
- * whole file, or with range, the virtual offsets [range[0], range[1]).
- * t is initialised here. */
-int job_scan(job_t *job, job_bam_t *b, int local, const uint64_t *range, tally_t *t);
+/* Count regions of b's BAM, the records filter lets through (NULL: all),
+ * by reading every record with the job's workers: streamed from its
+ * download URL, or (local set) from the downloaded file. The whole file,
+ * or with range, the virtual offsets [range[0], range[1]). t is
+ * initialised here. */
+int job_scan(job_t *job, job_bam_t *b, const regions_t *regions, const filter_t *filter,
+             int local, const uint64_t *range, tally_t *t);
 
-/* Write the count file for hdr's reference sequences, keep a copy in
- * ~/out/count_file/, upload it as <BAM name without .bam>_count.txt and
- * set the outputs count_file and total_reads. */
-int job_publish_counts(job_t *job, const char *bam_name, const sam_hdr_t *hdr,
+/* Write the count file and the table for regions (counts as the tally
+ * keeps them), keep copies in ~/out/, upload them as <BAM name without
+ * .bam>_count.txt and _counts.tsv and set the outputs count_file,
+ * counts_tsv and total_reads. */
+int job_publish_counts(job_t *job, const char *bam_name, const regions_t *regions,
                        const uint64_t *counts);
 
 /* The entry points. job_main counts on this machine, or hands over to

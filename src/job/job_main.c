@@ -12,6 +12,7 @@
 
 #include "idxcount.h"
 #include "job.h"
+#include "job_spec.h"
 #include "log.h"
 #include "rc.h"
 
@@ -20,6 +21,7 @@
 /* What main was asked to do. */
 typedef struct {
     job_bam_t b;
+    job_spec_t spec;    /* what to count */
     int from_index;     /* count_method "index" */
     int download_first; /* download the BAM and check its md5 first */
 } main_inputs_t;
@@ -33,10 +35,13 @@ static int read_inputs(job_t *job, main_inputs_t *mi)
         (rc = jobio_bool(job->input, "download_first", 0, &mi->download_first)) != 0)
         return rc;
     mi->from_index = strcmp(method, "index") == 0;
-    if ((rc = job_bam_inputs(job, 0, &mi->b)) != 0)
+    if ((rc = job_spec_inputs(job, &mi->spec)) != 0 || (rc = job_bam_inputs(job, 0, &mi->b)) != 0)
         return rc;
     if (mi->from_index && !mi->b.have_bai)
         return rc_fail(RC_EINPUT, "count_method index needs input %s (the BAM's index)", BAI_INPUT);
+    if (mi->from_index && !job_spec_plain(&mi->spec))
+        return rc_fail(RC_EINPUT, "count_method index counts whole reference sequences with no "
+                       "filter; count regions, bins or filtered reads with count_method scan");
     return 0;
 }
 
@@ -68,20 +73,23 @@ static int count_bam(job_t *job, main_inputs_t *mi, tally_t *t)
              job->workers == 1 ? "" : "s",
              mi->download_first ? " from the downloaded file" : ", streaming from the download URL",
              b->in.idx ? "" : " (no index: one multi-threaded pass)");
-    return job_scan(job, b, mi->download_first, NULL, t);
+    return job_scan(job, b, &mi->spec.regions, job_spec_filter(&mi->spec), mi->download_first,
+                    NULL, t);
 }
 
 static int count_here(job_t *job, main_inputs_t *mi)
 {
     tally_t t;
     int rc = mi->download_first ? open_downloaded(job, &mi->b) : job_open_mirrored(job, &mi->b, 0);
+    if (rc == 0)
+        rc = job_spec_regions(job, &mi->spec, mi->b.in.hdr);
     double start = log_now();
     if (rc == 0 && (rc = count_bam(job, mi, &t)) == 0) {
         char rate[16];
         double secs = log_now() - start;
         log_info("count: done in %.1f s (%s/s compressed)", secs,
                  log_bytes((uint64_t)(mi->b.in.size / (secs > 0 ? secs : 1e-9)), rate));
-        rc = job_publish_counts(job, mi->b.bam.file.name, mi->b.in.hdr, t.counts);
+        rc = job_publish_counts(job, mi->b.bam.file.name, &mi->spec.regions, t.counts);
         tally_free(&t);
     }
     return rc;
@@ -98,6 +106,7 @@ int job_main(job_t *job)
     main_inputs_t mi = {.b.mirror.fd = -1};
     if ((rc = read_inputs(job, &mi)) == 0)
         rc = count_here(job, &mi);
+    job_spec_free(&mi.spec);
     job_bam_close(&mi.b);
     return rc;
 }

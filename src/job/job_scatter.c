@@ -27,6 +27,7 @@
 #include "base64.h"
 #include "dxupload.h"
 #include "job.h"
+#include "job_spec.h"
 #include "log.h"
 #include "plan.h"
 #include "rc.h"
@@ -187,7 +188,8 @@ static int launch(job_t *job, const job_file_t *bam, const char *bai_id, const p
         json_t *in = json_pack("{s:o,s:o,s:o}", BAM_INPUT, link_json(bam->link.id), BAI_INPUT,
                                link_json(bai_id), "part", part_json(plan, i));
         snprintf(name, sizeof name, "count_part %d/%d", i + 1, plan->n);
-        if ((rc = new_job(job, "count_part", name, in, id)) == 0)
+        if ((rc = job_spec_pass_on(job, in)) == 0 &&
+            (rc = new_job(job, "count_part", name, in, id)) == 0)
             json_array_append_new(parts, jbor(id, "counts"));
         json_decref(in);
     }
@@ -195,12 +197,14 @@ static int launch(job_t *job, const job_file_t *bam, const char *bai_id, const p
         json_t *in = json_pack("{s:O,s:b,s:o,s:o}", "parts", parts, "read_unplaced",
                                !plan->skips_unplaced, BAM_INPUT, link_json(bam->link.id),
                                BAI_INPUT, link_json(bai_id));
-        rc = new_job(job, "gather", "gather", in, id);
+        if ((rc = job_spec_pass_on(job, in)) == 0)
+            rc = new_job(job, "gather", "gather", in, id);
         json_decref(in);
     }
     if (rc == 0) {
         log_info("scatter: %d count_part subjobs and gather %s started", plan->n, id);
-        job->output = json_pack("{s:o,s:o}", "count_file", jbor(id, "count_file"), "total_reads",
+        job->output = json_pack("{s:o,s:o,s:o}", "count_file", jbor(id, "count_file"),
+                                "counts_tsv", jbor(id, "counts_tsv"), "total_reads",
                                 jbor(id, "total_reads"));
     }
     json_decref(parts);
@@ -209,10 +213,14 @@ static int launch(job_t *job, const job_file_t *bam, const char *bai_id, const p
 
 int job_scatter(job_t *job, int subjobs)
 {
-    job_bam_t b;
+    job_bam_t b = {.mirror.fd = -1};
+    job_spec_t spec;
     plan_t plan = {0};
     char bai_id[64];
-    int rc = job_bam_inputs(job, 0, &b);
+    /* The spec's inputs are checked here, before any subjob starts. */
+    int rc = job_spec_inputs(job, &spec);
+    if (rc == 0)
+        rc = job_bam_inputs(job, 0, &b);
     if (rc == 0)
         rc = open_for_planning(job, &b, bai_id);
     if (rc == 0 && (rc = plan_make(&b.in, subjobs, &plan)) == 0) {
@@ -221,6 +229,7 @@ int job_scatter(job_t *job, int subjobs)
         rc = launch(job, &b.bam, bai_id, &plan);
     }
     plan_free(&plan);
+    job_spec_free(&spec);
     job_bam_close(&b);
     return rc;
 }
@@ -229,20 +238,25 @@ int job_scatter(job_t *job, int subjobs)
 
 int job_scatter_part(job_t *job)
 {
-    job_bam_t b;
+    job_bam_t b = {.mirror.fd = -1};
+    job_spec_t spec;
     tally_t t;
     int index = 0, count = 0;
     uint64_t range[2];
-    int rc = job_bam_inputs(job, 1, &b);
+    int rc = job_spec_inputs(job, &spec);
+    if (rc == 0)
+        rc = job_bam_inputs(job, 1, &b);
     if (rc == 0 && (rc = read_part(job->input, &index, &count, &range[0], &range[1])) == 0)
         rc = job_open_mirrored(job, &b, BAMFILE_NO_EOF_CHECK);
+    if (rc == 0)
+        rc = job_spec_regions(job, &spec, b.in.hdr);
     if (rc == 0) {
         char to[32] = "the end";
         if (range[1] != BAMFILE_VOFF_END)
             snprintf(to, sizeof to, "%" PRIu64, range[1] >> 16);
         log_info("count_part %d/%d: %s from byte %" PRIu64 " to %s, with %d workers", index, count,
                  b.bam.file.name, range[0] >> 16, to, job->workers);
-        if ((rc = job_scan(job, &b, 0, range, &t)) == 0) {
+        if ((rc = job_scan(job, &b, &spec.regions, job_spec_filter(&spec), 0, range, &t)) == 0) {
             log_info("count_part %d/%d: %" PRIu64 " records", index, count, t.n_records);
             json_t *counts = NULL;
             if ((rc = tally_output(job, &t, index, &counts)) == 0 &&
@@ -251,6 +265,7 @@ int job_scatter_part(job_t *job)
             tally_free(&t);
         }
     }
+    job_spec_free(&spec);
     job_bam_close(&b);
     return rc;
 }
@@ -259,7 +274,8 @@ int job_scatter_part(job_t *job)
 
 /* Every part's counts, in part order, added into total; checked for order
  * across parts. */
-static int add_parts(job_t *job, const bamfile_t *in, json_t *parts, tally_t *total)
+static int add_parts(job_t *job, const bamfile_t *in, int64_t n_counts, json_t *parts,
+                     tally_t *total)
 {
     size_t n = json_array_size(parts);
     int nref = sam_hdr_nref(in->hdr), rc = 0;
@@ -269,10 +285,10 @@ static int add_parts(job_t *job, const bamfile_t *in, json_t *parts, tally_t *to
     if (!t)
         return rc_fail(RC_EINTERNAL, "out of memory");
     for (size_t k = 0; rc == 0 && k < n; k++)
-        rc = tally_input(job, json_array_get(parts, k), k, nref, nref, &t[k]);
+        rc = tally_input(job, json_array_get(parts, k), k, nref, n_counts, &t[k]);
     if (rc == 0)
         rc = scan_check_order(in, t, (int)n);
-    if (rc == 0 && (rc = tally_init(total, nref, nref)) == 0)
+    if (rc == 0 && (rc = tally_init(total, nref, n_counts)) == 0)
         for (size_t k = 0; k < n; k++)
             tally_add(total, &t[k]);
     for (size_t k = 0; k < n; k++)
@@ -283,22 +299,28 @@ static int add_parts(job_t *job, const bamfile_t *in, json_t *parts, tally_t *to
 
 int job_scatter_gather(job_t *job)
 {
-    job_bam_t b;
+    job_bam_t b = {.mirror.fd = -1};
+    job_spec_t spec;
     tally_t total;
     int read_unplaced = 0;
     json_t *parts = json_object_get(job->input, "parts");
-    int rc = jobio_bool(job->input, "read_unplaced", 0, &read_unplaced);
+    int rc = job_spec_inputs(job, &spec);
+    if (rc == 0)
+        rc = jobio_bool(job->input, "read_unplaced", 0, &read_unplaced);
     if (rc == 0)
         rc = job_bam_inputs(job, 1, &b);
     if (rc == 0)
         rc = job_open_mirrored(job, &b, BAMFILE_NO_EOF_CHECK);
-    if (rc == 0 && (rc = add_parts(job, &b.in, parts, &total)) == 0) {
+    if (rc == 0)
+        rc = job_spec_regions(job, &spec, b.in.hdr);
+    if (rc == 0 && (rc = add_parts(job, &b.in, spec.regions.n, parts, &total)) == 0) {
         log_info("gather: %zu parts, %" PRIu64 " records", json_array_size(parts), total.n_records);
         rc = scan_check_index(&b.in, &total, read_unplaced);
         if (rc == 0)
-            rc = job_publish_counts(job, b.bam.file.name, b.in.hdr, total.counts);
+            rc = job_publish_counts(job, b.bam.file.name, &spec.regions, total.counts);
         tally_free(&total);
     }
+    job_spec_free(&spec);
     job_bam_close(&b);
     return rc;
 }

@@ -374,7 +374,7 @@ def local_methods(cfg, bam, bai):
     regions.write_text("".join("{%s}\n" % name for name in names))
 
     def scan(sample):
-        return measure([REGCOUNT, "count", "-q", "-j", n, "-o", counts / "scan.txt", bam, bai],
+        return measure([REGCOUNT, "count", "--quiet", "-j", n, "-o", counts / "scan.txt", bam, bai],
                        sample)
 
     def bound(sample):
@@ -396,7 +396,7 @@ def local_methods(cfg, bam, bai):
         return measure(["samtools", "idxstats", bam], sample)
 
     def index(sample):
-        return measure([REGCOUNT, "count", "-q", "-m", "index", "-j", n, "-o", counts / "index.txt",
+        return measure([REGCOUNT, "count", "--quiet", "-m", "index", "-j", n, "-o", counts / "index.txt",
                         bam, bai], sample)
 
     return [
@@ -583,7 +583,7 @@ def check_quarter(cfg, bam, bai):
     """The streaming job's count file for the quarter-size BAM against a
     local regcount scan of it."""
     reference = SCRATCH / "counts" / "scan-quarter.txt"
-    measure([REGCOUNT, "count", "-q", "-j", cfg.cores, "-o", reference, bam, bai])  # not sampled
+    measure([REGCOUNT, "count", "--quiet", "-j", cfg.cores, "-o", reference, bam, bai])  # not sampled
     check_counts(Method("stream-quarter", f"job: streaming {bam.name}", "", None,
                         SCRATCH / "counts" / "stream-quarter.txt"), reference)
 

@@ -1,11 +1,11 @@
 /* fuzz_countfile.c -- libFuzzer target: a list of region names and counts
- * derived from the bytes goes through countfile_format.
+ * derived from the bytes goes through countfile_format_labels.
  *
  * The bytes are split at NUL bytes into regions; each region is one byte L,
  * then L % 9 bytes of count (big-endian), then the name (possibly empty,
  * possibly holding line breaks or tabs).
  *
- * Checks: countfile_format fails, with RC_EINPUT, exactly when a name is
+ * Checks: countfile_format_labels fails, with RC_EINPUT, exactly when a name is
  * empty or holds '\n', '\r' or '\t', or the sum overflows 64 bits; on
  * success it appends (what was in the buffer stays) one line
  * "Region <name>: <n>" per region, in order, then "Total reads: <sum>",
@@ -95,6 +95,13 @@ static void check_save(const kstring_t *text)
     closedir(d);
 }
 
+/* The labels: the names derived from the bytes. */
+static int name_label(void *arg, int64_t i, kstring_t *label)
+{
+    const char *const *names = arg;
+    return kputs(names[i], label) < 0 ? RC_EINTERNAL : 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *buf = malloc(size + 1);
@@ -109,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kputs(PREFIX, &out);
     rc_clear();
     uint64_t total = 0;
-    int rc = countfile_format(n, names, counts, &out, &total);
+    int rc = countfile_format_labels(n, name_label, names, counts, &out, &total);
     CHECK(rc == want, "countfile_format gave %d, expected %d (%s)", rc, want, rc_message());
     CHECK(rc != 0 || total == sum, "countfile_format gave the sum %" PRIu64 ", expected %" PRIu64,
           total, sum);

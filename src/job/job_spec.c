@@ -1,0 +1,95 @@
+/* job_spec.c -- what the job counts, from its inputs; see job_spec.h. */
+#include "job_spec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "rc.h"
+
+/* The inputs that make the spec, which the subjobs get as they are. */
+static const char *const SPEC_INPUTS[] = {REGIONS_INPUT, "bin_size", "min_mapq", "require_flags",
+                                          "exclude_flags", "exclude_all_flags", NULL};
+
+/* A FLAG input (a string in samtools' notation), into *flag. */
+static int flag_input(job_t *job, const char *name, uint16_t *flag)
+{
+    const char *text;
+    int rc = jobio_string(job->input, name, NULL, NULL, &text);
+    char what[64];
+    snprintf(what, sizeof what, "input %s", name);
+    return rc || !text ? rc : filter_parse_flag(what, text, flag);
+}
+
+int job_spec_inputs(job_t *job, job_spec_t *s)
+{
+    memset(s, 0, sizeof *s);
+    long long mapq = 0;
+    int rc = jobio_int(job->input, "bin_size", 0, 1, 1LL << 40, &s->bin_size);
+    if (rc == 0)
+        rc = jobio_int(job->input, "min_mapq", 0, 0, 255, &mapq);
+    s->filter.min_mapq = (int)mapq;
+    if (rc == 0)
+        rc = flag_input(job, "require_flags", &s->filter.require);
+    if (rc == 0)
+        rc = flag_input(job, "exclude_flags", &s->filter.exclude);
+    if (rc == 0)
+        rc = flag_input(job, "exclude_all_flags", &s->filter.exclude_all);
+    if (rc == 0)
+        rc = job_input_file(job, REGIONS_INPUT, 0, &s->bed, &s->have_bed);
+    if (rc == 0 && s->have_bed && s->bin_size)
+        rc = rc_fail(RC_EINPUT, "inputs regions and bin_size: count a BED file's regions or bins, "
+                     "not both");
+    return rc;
+}
+
+int job_spec_regions(job_t *job, job_spec_t *s, const sam_hdr_t *hdr)
+{
+    int rc;
+    if (s->have_bed) {
+        if ((rc = job_download_input(job, &s->bed)) == 0)
+            rc = regions_load_bed(&s->regions, hdr, s->bed.path);
+        if (rc != 0)
+            return rc_context("input %s", REGIONS_INPUT);
+    } else if (s->bin_size) {
+        if ((rc = regions_bins(&s->regions, hdr, s->bin_size, "input bin_size")) != 0)
+            return rc;
+    } else if ((rc = regions_whole(&s->regions, hdr)) != 0) {
+        return rc;
+    }
+    if (!job_spec_plain(s)) {
+        char f[96];
+        const char *what = s->have_bed ? "regions of " : s->bin_size ? "bins" : "reference sequences";
+        int all = filter_none(&s->filter);
+        log_info("count: %lld %s%s%s%s", (long long)s->regions.n, what,
+                 s->have_bed ? s->bed.file.name : "", all ? "" : ", reads passing ",
+                 all ? "" : filter_describe(&s->filter, f));
+    }
+    return 0;
+}
+
+void job_spec_free(job_spec_t *s)
+{
+    regions_free(&s->regions);
+    dxfile_free(&s->bed.file);
+}
+
+int job_spec_plain(const job_spec_t *s)
+{
+    return !s->have_bed && !s->bin_size && filter_none(&s->filter);
+}
+
+const filter_t *job_spec_filter(const job_spec_t *s)
+{
+    return filter_none(&s->filter) ? NULL : &s->filter;
+}
+
+int job_spec_pass_on(const job_t *job, json_t *subjob_input)
+{
+    for (int i = 0; SPEC_INPUTS[i]; i++) {
+        json_t *v = json_object_get(job->input, SPEC_INPUTS[i]);
+        if (v && json_object_set(subjob_input, SPEC_INPUTS[i], v) != 0)
+            return rc_fail(RC_EINTERNAL, "out of memory");
+    }
+    return 0;
+}
