@@ -8,7 +8,7 @@ for group in "$@"; do
     build) pkgs="$pkgs gcc make libc6-dev libhts-dev libcurl4-gnutls-dev libjansson-dev" ;;
     run)   pkgs="$pkgs python3" ;;
     test)  pkgs="$pkgs samtools python3 gzip openssl" ;;
-    bench) pkgs="$pkgs samtools python3 libdeflate-dev parallel time" ;;
+    bench) pkgs="$pkgs samtools python3 libdeflate-dev parallel time bedtools mosdepth subread" ;;
     fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
     esac

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bamfile.h"
 #include "commands.h"
@@ -152,35 +153,46 @@ static int make_spec(const count_args_t *a, const bamfile_t *in, regions_t *r, f
     return rc;
 }
 
-static int write_output(const char *path, const kstring_t *text)
+/* One output (the count file, or the table): to path, written as it is
+ * formatted into a temporary file that *f commits later; without a path,
+ * formatted whole into out->buf, for standard output. */
+static int format_one(const char *path, int table, const regions_t *r, const uint64_t *counts,
+                      int threads, fdio_file_t *f, countfile_out_t *out)
 {
-    if (path)
-        return fdio_save(path, text->s, text->l);
-    if (fwrite(text->s, 1, text->l, stdout) != text->l || fflush(stdout) != 0)
-        return rc_fail_errno(RC_EINTERNAL, "cannot write the count file to standard output");
-    return 0;
+    int rc = 0;
+    *out = (countfile_out_t){.threads = threads};
+    if (path && (rc = fdio_begin(f, path)) == 0)
+        *out = (countfile_out_t){.sink = fdio_append, .arg = f, .threads = threads};
+    if (rc == 0)
+        rc = table ? countfile_format_tsv(r, counts, out) : countfile_format(r, counts, out, NULL);
+    return rc;
 }
 
-/* The count file (and the table) for the counts of total. */
+/* The count file (and the table) for the counts of total. Both are written
+ * in full before either takes its name, and the table goes again when the
+ * count file cannot be written: nothing partial is left. */
 static int publish(const count_args_t *a, const regions_t *r, const tally_t *total)
 {
-    kstring_t text = {0}, tsv = {0};
-    uint64_t *counts = malloc((r->n + 1) * sizeof *counts);
-    int rc = counts ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
-    if (rc == 0) {
-        regions_output_counts(r, total->counts, counts);
-        rc = countfile_format(r, counts, &text, NULL);
-    }
-    if (rc == 0 && a->tsv)
-        rc = countfile_format_tsv(r, counts, &tsv);
-    /* The table first: standard output, once written, cannot be taken back. */
-    if (rc == 0 && a->tsv)
-        rc = fdio_save(a->tsv, tsv.s, tsv.l);
+    fdio_file_t text_file = {.fd = -1}, tsv_file = {.fd = -1};
+    countfile_out_t text, tsv = {0};
+    int rc = a->tsv ? format_one(a->tsv, 1, r, total->counts, a->workers, &tsv_file, &tsv) : 0;
+    int tsv_committed = 0;
     if (rc == 0)
-        rc = write_output(a->output, &text);
-    free(counts);
-    free(text.s);
-    free(tsv.s);
+        rc = format_one(a->output, 0, r, total->counts, a->workers, &text_file, &text);
+    if (rc == 0 && a->tsv && (rc = fdio_commit(&tsv_file)) == 0)
+        tsv_committed = 1;
+    if (rc == 0 && a->output)
+        rc = fdio_commit(&text_file);
+    else if (rc == 0 && (fwrite(text.buf.s, 1, text.buf.l, stdout) != text.buf.l || fflush(stdout)))
+        rc = rc_fail_errno(RC_EINTERNAL, "cannot write the count file to standard output");
+    if (rc != 0) {
+        fdio_abort(&tsv_file);
+        fdio_abort(&text_file);
+        if (tsv_committed)
+            unlink(a->tsv);
+    }
+    free(text.buf.s);
+    free(tsv.buf.s);
     return rc;
 }
 

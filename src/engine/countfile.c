@@ -1,80 +1,223 @@
 /* countfile.c -- format the count file and the table; see countfile.h. */
 #include "countfile.h"
 
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rc.h"
+#include "workq.h"
 
-static int valid_label(const kstring_t *label)
+/* The lines are put together by hand rather than with ksprintf: a count
+ * file of 1 kb bins has three million of them. */
+
+/* v in decimal (htslib's kputll is for signed numbers). */
+static int put_u64(uint64_t v, kstring_t *s)
 {
-    return label->l > 0 && strlen(label->s) == label->l && !strpbrk(label->s, "\n\r\t");
+    char digits[24];
+    int n = sizeof digits;
+    do
+        digits[--n] = (char)('0' + v % 10);
+    while (v /= 10);
+    return kputsn(digits + n, sizeof digits - n, s);
 }
 
-static int bad_label(int64_t i)
+/* The label just appended to out, from byte start: not empty, and no line
+ * break, tab or NUL, so that each region stays on one line. */
+static int label_ok(const kstring_t *out, size_t start, int64_t i)
 {
-    return rc_fail(RC_EINPUT, "region %lld has an empty name or one with a line break or tab",
-                   (long long)i + 1);
+    if (out->l == start)
+        return rc_fail(RC_EINPUT, "region %lld has an empty name", (long long)i + 1);
+    for (size_t k = start; k < out->l; k++)
+        if (out->s[k] == '\n' || out->s[k] == '\r' || out->s[k] == '\t' || out->s[k] == '\0')
+            return rc_fail(RC_EINPUT, "region %lld has a name with a line break or tab",
+                           (long long)i + 1);
+    return 0;
+}
+
+static int out_of_memory(void) { return rc_fail(RC_EINTERNAL, "out of memory"); }
+
+#define FLUSH_AT (1 << 20)
+
+/* Room for n lines of about 40 bytes (or a MiB, with a sink), so that the
+ * buffer is not copied as it grows. */
+static int reserve(countfile_out_t *out, int64_t n)
+{
+    size_t room = out->sink ? FLUSH_AT + 4096 : (size_t)n * 40 + 64;
+    return ks_resize(&out->buf, out->buf.l + room) < 0 ? out_of_memory() : 0;
+}
+
+/* Hand the buffer to the sink: all of it (at the end), or once it holds a
+ * MiB. */
+static int flush(countfile_out_t *out, int all)
+{
+    if (!out->sink || (!all && out->buf.l < FLUSH_AT) || out->buf.l == 0)
+        return 0;
+    int rc = out->sink(out->arg, out->buf.s, out->buf.l);
+    out->buf.l = 0;
+    return rc;
+}
+
+/* "Region <label>: <count>" for region i. */
+static int count_line(kstring_t *b, countfile_label_fn label, void *arg, int64_t i, uint64_t count)
+{
+    if (kputsn("Region ", 7, b) < 0)
+        return out_of_memory();
+    size_t start = b->l;
+    int rc = label(arg, i, b);
+    if (rc == 0)
+        rc = label_ok(b, start, i);
+    if (rc == 0 && (kputsn(": ", 2, b) | put_u64(count, b) | kputc('\n', b)) < 0)
+        rc = out_of_memory();
+    return rc;
+}
+
+static int total_line(countfile_out_t *out, uint64_t total)
+{
+    kstring_t *b = &out->buf;
+    if ((kputsn("Total reads: ", 13, b) | put_u64(total, b) | kputc('\n', b)) < 0)
+        return out_of_memory();
+    return flush(out, 1);
 }
 
 int countfile_format_labels(int64_t n, countfile_label_fn label, void *arg,
-                            const uint64_t *counts, kstring_t *out, uint64_t *total_out)
+                            const uint64_t *counts, countfile_out_t *out, uint64_t *total_out)
 {
     uint64_t total = 0;
-    kstring_t l = {0};
-    int rc = 0;
+    int rc = reserve(out, n);
     for (int64_t i = 0; rc == 0 && i < n; i++) {
-        l.l = 0;
-        if ((rc = label(arg, i, &l)) != 0)
+        if ((rc = count_line(&out->buf, label, arg, i, counts[i])) != 0)
             break;
-        if (!l.s || !valid_label(&l)) {
-            rc = bad_label(i);
-            break;
-        }
-        if (counts[i] > UINT64_MAX - total) {
-            rc = rc_fail(RC_EINPUT, "the total read count overflows");
-            break;
-        }
+        if (counts[i] > UINT64_MAX - total)
+            return rc_fail(RC_EINPUT, "the total read count overflows");
         total += counts[i];
-        if (ksprintf(out, "Region %s: %" PRIu64 "\n", l.s, counts[i]) < 0)
-            rc = rc_fail(RC_EINTERNAL, "out of memory");
+        rc = flush(out, 0);
     }
-    if (rc == 0 && ksprintf(out, "Total reads: %" PRIu64 "\n", total) < 0)
-        rc = rc_fail(RC_EINTERNAL, "out of memory");
+    if (rc == 0)
+        rc = total_line(out, total);
     if (rc == 0 && total_out)
         *total_out = total;
-    free(l.s);
     return rc;
 }
+
+/* ---- the regions of r ------------------------------------------------------ */
+
+/* Walks r's regions in output order, for the labels. */
+typedef struct {
+    const regions_t *r;
+    regions_pos_t pos;
+} walk_t;
 
 static int region_label(void *arg, int64_t i, kstring_t *label)
 {
-    return regions_label(arg, i, label);
+    walk_t *w = arg;
+    regions_coords(w->r, i, &w->pos);
+    return regions_label(w->r, i, &w->pos, label);
 }
 
-int countfile_format(const regions_t *r, const uint64_t *counts, kstring_t *out, uint64_t *total)
+/* "<chrom>\t<start>\t<end>\t<label>\t<count>" for region i. */
+static int table_line(kstring_t *b, walk_t *w, int64_t i, uint64_t count)
 {
-    return countfile_format_labels(r->n, region_label, (void *)r, counts, out, total);
-}
-
-int countfile_format_tsv(const regions_t *r, const uint64_t *counts, kstring_t *out)
-{
-    kstring_t l = {0};
-    int rc = kputs("#chrom\tstart\tend\tname\tcount\n", out) < 0 ? rc_fail(RC_EINTERNAL, "out of memory") : 0;
-    for (int64_t i = 0; rc == 0 && i < r->n; i++) {
-        int tid;
-        int64_t beg, end;
-        l.l = 0;
-        regions_coords(r, i, &tid, &beg, &end);
-        if ((rc = regions_label(r, i, &l)) != 0)
-            break;
-        if (!valid_label(&l))
-            rc = bad_label(i);
-        else if (ksprintf(out, "%s\t%" PRId64 "\t%" PRId64 "\t%s\t%" PRIu64 "\n",
-                          sam_hdr_tid2name(r->hdr, tid), beg, end, l.s, counts[i]) < 0)
-            rc = rc_fail(RC_EINTERNAL, "out of memory");
-    }
-    free(l.s);
+    regions_coords(w->r, i, &w->pos);
+    if ((kputs(w->pos.name, b) | kputc('\t', b) | kputll(w->pos.beg, b) | kputc('\t', b) |
+         kputll(w->pos.end, b) | kputc('\t', b)) < 0)
+        return out_of_memory();
+    size_t start = b->l;
+    int rc = regions_label(w->r, i, &w->pos, b);
+    if (rc == 0)
+        rc = label_ok(b, start, i);
+    if (rc == 0 && (kputc('\t', b) | put_u64(count, b) | kputc('\n', b)) < 0)
+        rc = out_of_memory();
     return rc;
+}
+
+/* The lines of regions [from, to) of r into out, as count-file lines or
+ * table lines. */
+static int format_lines(const regions_t *r, const uint64_t *counts, int table, int64_t from,
+                        int64_t to, countfile_out_t *out)
+{
+    walk_t w = {r, {.tid = -1}};
+    int rc = reserve(out, to - from);
+    for (int64_t i = from; rc == 0 && i < to; i++) {
+        uint64_t count = regions_count(r, counts, i);
+        rc = table ? table_line(&out->buf, &w, i, count)
+                   : count_line(&out->buf, region_label, &w, i, count);
+        if (rc == 0)
+            rc = flush(out, 0);
+    }
+    return rc;
+}
+
+/* Millions of lines are formatted in slices at once, by out->threads
+ * threads: the first slice goes to out as it is formatted, the others into
+ * buffers of their own that follow it. */
+#define MIN_SLICE 65536
+
+typedef struct {
+    const regions_t *r;
+    const uint64_t *counts;
+    int table;
+    int n;                  /* slices */
+    countfile_out_t *first; /* slice 0's output: out */
+    countfile_out_t *rest;  /* slices 1..n-1 */
+} slices_t;
+
+static int format_slice(void *arg, int64_t k, int thread)
+{
+    (void)thread;
+    slices_t *s = arg;
+    int64_t from = s->r->n * k / s->n, to = s->r->n * (k + 1) / s->n;
+    return format_lines(s->r, s->counts, s->table, from, to, k ? &s->rest[k - 1] : s->first);
+}
+
+static int format_all(const regions_t *r, const uint64_t *counts, int table, countfile_out_t *out)
+{
+    int n = out->threads < 1 ? 1 : out->threads > WORKQ_MAX_THREADS ? WORKQ_MAX_THREADS
+                                                                     : out->threads;
+    if (r->n < (int64_t)n * MIN_SLICE)
+        n = (int)(r->n / MIN_SLICE) + 1;
+    if (n == 1)
+        return format_lines(r, counts, table, 0, r->n, out);
+    countfile_out_t *rest = calloc(n - 1, sizeof *rest);
+    if (!rest)
+        return out_of_memory();
+    slices_t s = {r, counts, table, n, out, rest};
+    workq_spec_t spec = {.threads = n, .items = n, .run = format_slice, .arg = &s};
+    int rc = workq_run(&spec);
+    for (int k = 0; k < n - 1; k++) {
+        kstring_t *b = &rest[k].buf;
+        if (rc == 0 && out->sink) {
+            if ((rc = flush(out, 1)) == 0 && b->l)
+                rc = out->sink(out->arg, b->s, b->l);
+        } else if (rc == 0 && kputsn(b->s, b->l, &out->buf) < 0) {
+            rc = out_of_memory();
+        }
+        free(b->s);
+    }
+    free(rest);
+    return rc;
+}
+
+int countfile_format(const regions_t *r, const uint64_t *counts, countfile_out_t *out,
+                     uint64_t *total_out)
+{
+    uint64_t total = 0;
+    for (int64_t i = 0; i < r->n; i++) {
+        if (counts[i] > UINT64_MAX - total)
+            return rc_fail(RC_EINPUT, "the total read count overflows");
+        total += counts[i];
+    }
+    int rc = format_all(r, counts, 0, out);
+    if (rc == 0)
+        rc = total_line(out, total);
+    if (rc == 0 && total_out)
+        *total_out = total;
+    return rc;
+}
+
+int countfile_format_tsv(const regions_t *r, const uint64_t *counts, countfile_out_t *out)
+{
+    if (kputs("#chrom\tstart\tend\tname\tcount\n", &out->buf) < 0)
+        return out_of_memory();
+    int rc = format_all(r, counts, 1, out);
+    return rc == 0 ? flush(out, 1) : rc;
 }

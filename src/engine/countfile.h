@@ -22,18 +22,29 @@
 /* Appends region i's label to label; returns 0 or an error kind. */
 typedef int (*countfile_label_fn)(void *arg, int64_t i, kstring_t *label);
 
-/* Append the count file for n regions to out and put the sum in *total
- * (may be NULL). A label must be non-empty and hold no line break or tab,
- * so that each region stays on one line; the sum must not overflow.
- * Returns 0, or RC_EINPUT for such a label or sum. */
-int countfile_format_labels(int64_t n, countfile_label_fn label, void *arg,
-                            const uint64_t *counts, kstring_t *out, uint64_t *total);
+/* Where the text goes: appended to buf; with a sink, buf is handed to it
+ * whenever it holds a MiB or more, and at the end, and emptied (a file
+ * written as it is formatted, not held whole in memory). */
+typedef struct {
+    kstring_t buf;
+    int (*sink)(void *arg, const char *data, size_t len); /* returns 0 or a kind */
+    void *arg;
+    int threads; /* countfile_format and _tsv: format this many slices at once */
+} countfile_out_t;
 
-/* The count file for r, counts per region in output order. */
-int countfile_format(const regions_t *r, const uint64_t *counts, kstring_t *out,
+/* Append the count file for n regions (their labels from label, counts[i]
+ * each) to out and put the sum in *total (may be NULL). A label must be
+ * non-empty and hold no line break, tab or NUL, so that each region stays
+ * on one line; the sum must not overflow. Returns 0, or RC_EINPUT for such
+ * a label or sum (out then holds a partial file). */
+int countfile_format_labels(int64_t n, countfile_label_fn label, void *arg,
+                            const uint64_t *counts, countfile_out_t *out, uint64_t *total);
+
+/* The count file for r, counts per region as the tally keeps them. */
+int countfile_format(const regions_t *r, const uint64_t *counts, countfile_out_t *out,
                      uint64_t *total);
 
-/* The table for r, counts per region in output order. */
-int countfile_format_tsv(const regions_t *r, const uint64_t *counts, kstring_t *out);
+/* The table for r, counts per region as the tally keeps them. */
+int countfile_format_tsv(const regions_t *r, const uint64_t *counts, countfile_out_t *out);
 
 #endif

@@ -293,9 +293,15 @@ int regions_load_bed(regions_t *r, const sam_hdr_t *hdr, const char *path)
 
 /* ---- output ---------------------------------------------------------------- */
 
-/* The tid of region k (in the order counts are kept). */
-static int tid_of(const regions_t *r, int64_t k)
+/* The tid of region k (in the order counts are kept), from hint on when
+ * it is right or close. */
+static int tid_of(const regions_t *r, int64_t k, int hint)
 {
+    if (hint >= 0 && hint < r->n_targets && r->first[hint] <= k) {
+        for (int tid = hint; tid < r->n_targets && tid < hint + 8; tid++)
+            if (k < r->first[tid + 1])
+                return tid;
+    }
     int lo = 0, hi = r->n_targets; /* first[lo] <= k < first[hi] */
     while (hi - lo > 1) {
         int mid = lo + (hi - lo) / 2;
@@ -307,43 +313,48 @@ static int tid_of(const regions_t *r, int64_t k)
     return lo;
 }
 
-void regions_coords(const regions_t *r, int64_t i, int *tid, int64_t *beg, int64_t *end)
+/* pos at tid, with the reference's name and length looked up once. */
+static void at_tid(const regions_t *r, int tid, regions_pos_t *pos)
+{
+    if (pos->tid == tid && pos->name)
+        return;
+    pos->tid = tid;
+    pos->name = sam_hdr_tid2name(r->hdr, tid);
+    pos->len = sam_hdr_tid2len(r->hdr, tid);
+    pos->colon = strchr(pos->name, ':') != NULL;
+}
+
+void regions_coords(const regions_t *r, int64_t i, regions_pos_t *pos)
 {
     switch (r->kind) {
     case REGIONS_WHOLE:
-        *tid = (int)i, *beg = 0, *end = sam_hdr_tid2len(r->hdr, (int)i);
+        at_tid(r, (int)i, pos);
+        pos->beg = 0, pos->end = pos->len;
         break;
-    case REGIONS_BINS: {
-        *tid = tid_of(r, i);
-        int64_t len = sam_hdr_tid2len(r->hdr, *tid);
-        *beg = (i - r->first[*tid]) * r->bin;
-        *end = *beg + r->bin < len ? *beg + r->bin : len;
+    case REGIONS_BINS:
+        at_tid(r, tid_of(r, i, pos->tid), pos);
+        pos->beg = (i - r->first[pos->tid]) * r->bin;
+        pos->end = pos->beg + r->bin < pos->len ? pos->beg + r->bin : pos->len;
         break;
-    }
     case REGIONS_BED: {
         int64_t k = r->sorted[i];
-        *tid = tid_of(r, k), *beg = r->beg[k], *end = r->end[k];
+        at_tid(r, tid_of(r, k, pos->tid), pos);
+        pos->beg = r->beg[k], pos->end = r->end[k];
         break;
     }
     }
 }
 
-int regions_label(const regions_t *r, int64_t i, kstring_t *out)
+int regions_label(const regions_t *r, int64_t i, const regions_pos_t *pos, kstring_t *out)
 {
-    int tid;
-    int64_t beg, end;
     if (r->kind == REGIONS_BED && r->name_at[i] != UINT32_MAX)
         return kputs(r->names + r->name_at[i], out) < 0 ? out_of_memory() : 0;
-    regions_coords(r, i, &tid, &beg, &end);
-    const char *name = sam_hdr_tid2name(r->hdr, tid);
-    int n = r->kind == REGIONS_WHOLE ? kputs(name, out)
-            : strchr(name, ':') ? ksprintf(out, "{%s}:%" PRId64 "-%" PRId64, name, beg + 1, end)
-                                : ksprintf(out, "%s:%" PRId64 "-%" PRId64, name, beg + 1, end);
+    if (r->kind == REGIONS_WHOLE)
+        return kputs(pos->name, out) < 0 ? out_of_memory() : 0;
+    /* chrom:beg-end, 1-based, braces around a name with a colon; by hand,
+     * not ksprintf: millions of bins. */
+    int n = (pos->colon ? kputc('{', out) : 0) | kputs(pos->name, out) |
+            (pos->colon ? kputc('}', out) : 0) | kputc(':', out) | kputll(pos->beg + 1, out) |
+            kputc('-', out) | kputll(pos->end, out);
     return n < 0 ? out_of_memory() : 0;
-}
-
-void regions_output_counts(const regions_t *r, const uint64_t *counts, uint64_t *out)
-{
-    for (int64_t i = 0; i < r->n; i++)
-        out[i] = counts[r->kind == REGIONS_BED ? r->sorted[i] : i];
 }

@@ -70,15 +70,31 @@ int regions_load_bed(regions_t *r, const sam_hdr_t *hdr, const char *path);
 
 void regions_free(regions_t *r);
 
-/* Region i (in output order): its reference, and BED coordinates. */
-void regions_coords(const regions_t *r, int64_t i, int *tid, int64_t *beg, int64_t *end);
+/* Where a region lies: its reference and BED coordinates; and, kept for
+ * the walk from region to region, the reference's name and length. */
+typedef struct {
+    int tid;
+    int64_t beg, end;
+    const char *name; /* sam_hdr_tid2name of tid */
+    int64_t len;      /* sam_hdr_tid2len of tid */
+    int colon;        /* the name holds a colon: its label needs braces */
+} regions_pos_t;
 
-/* Append the label of region i (in output order) to out. Returns 0 or
- * RC_EINTERNAL. */
-int regions_label(const regions_t *r, int64_t i, kstring_t *out);
+/* Region i (in output order) into *pos. pos->tid is a hint, the tid of the
+ * region asked for before (-1 at first): walking the regions in order
+ * costs nothing per region. */
+void regions_coords(const regions_t *r, int64_t i, regions_pos_t *pos);
 
-/* counts (kept per region in sorted order) into out (output order). */
-void regions_output_counts(const regions_t *r, const uint64_t *counts, uint64_t *out);
+/* Append the label of region i (in output order), at *pos (from
+ * regions_coords), to out. Returns 0 or RC_EINTERNAL. */
+int regions_label(const regions_t *r, int64_t i, const regions_pos_t *pos, kstring_t *out);
+
+/* The count of region i (in output order) among counts, kept per region in
+ * the order regions_t keeps them (sorted for BED). */
+static inline uint64_t regions_count(const regions_t *r, const uint64_t *counts, int64_t i)
+{
+    return counts[r->kind == REGIONS_BED ? r->sorted[i] : i];
+}
 
 /* 1 when every region is a whole reference sequence. */
 static inline int regions_whole_refs(const regions_t *r) { return r->kind == REGIONS_WHOLE; }

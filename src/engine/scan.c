@@ -239,18 +239,16 @@ static int scan_parts(const bamfile_t *in, const plan_t *plan, const scan_opts_t
                            .stall = opts->stall};
     if (rc == 0)
         rc = workers_run(&spec, results);
+    /* Each result is added as it is read, and only its ends kept. */
     for (int i = 0; rc == 0 && i < n; i++) {
         char what[64];
         snprintf(what, sizeof what, "the result of worker %d", i + 1);
-        rc = tally_unpack(results[i].data, results[i].len, total->n_targets, total->n_counts,
-                          what, &parts[i]);
+        rc = tally_unpack_add(total, results[i].data, results[i].len, what, &parts[i]);
+        free(results[i].data);
+        results[i].data = NULL;
     }
     if (rc == 0)
         rc = scan_check_order(in, parts, n);
-    for (int i = 0; rc == 0 && i < n; i++)
-        tally_add(total, &parts[i]);
-    for (int i = 0; parts && i < n; i++)
-        tally_free(&parts[i]);
     if (results)
         workers_results_free(results, n);
     free(results);

@@ -47,7 +47,9 @@ static inline void sweep_add(sweep_t *s, int tid, int64_t beg, int64_t end)
     if (end <= 0 || beg >= s->len[tid])
         return;
     int64_t first = s->r->first[tid], n = s->r->first[tid + 1] - first, bin = s->r->bin;
-    int64_t b0 = beg > 0 ? beg / bin : 0, b1 = (end - 1) / bin;
+    int64_t b0 = beg > 0 ? beg / bin : 0;
+    /* Most reads end in the bin they start in: one division, not two. */
+    int64_t b1 = end <= (b0 + 1) * bin ? b0 : (end - 1) / bin;
     if (b1 >= n)
         b1 = n - 1;
     for (int64_t k = b0; k <= b1; k++)

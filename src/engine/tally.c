@@ -41,12 +41,9 @@ void tally_free(tally_t *t)
     t->counts = t->records = NULL;
 }
 
-void tally_add(tally_t *sum, const tally_t *part)
+/* What tally_add adds besides the arrays. */
+static void add_ends(tally_t *sum, const tally_t *part)
 {
-    for (int64_t i = 0; i < sum->n_counts; i++)
-        sum->counts[i] += part->counts[i];
-    for (int i = 0; i < sum->n_targets; i++)
-        sum->records[i] += part->records[i];
     sum->unplaced += part->unplaced;
     if (part->n_records && !sum->n_records) {
         sum->first_tid = part->first_tid;
@@ -57,6 +54,15 @@ void tally_add(tally_t *sum, const tally_t *part)
         sum->last_pos = part->last_pos;
     }
     sum->n_records += part->n_records;
+}
+
+void tally_add(tally_t *sum, const tally_t *part)
+{
+    for (int64_t i = 0; i < sum->n_counts; i++)
+        sum->counts[i] += part->counts[i];
+    for (int i = 0; i < sum->n_targets; i++)
+        sum->records[i] += part->records[i];
+    add_ends(sum, part);
 }
 
 int tally_coord_before(int tid2, int64_t pos2, int tid1, int64_t pos1)
@@ -107,6 +113,9 @@ int tally_pack(const tally_t *t, kstring_t *out)
         lo++;
     while (hi > lo && t->counts[hi - 1] == 0)
         hi--;
+    size_t size = HEADER_SIZE + 8 * ((size_t)t->n_targets + (size_t)(hi - lo));
+    if (ks_resize(out, out->l + size + 1) < 0)
+        return rc_fail(RC_EINTERNAL, "out of memory");
     int rc = put(out, MAGIC, 4);
     int32_t ints[] = {t->n_targets, t->first_tid, t->last_tid};
     uint64_t longs[] = {(uint64_t)t->n_counts, (uint64_t)t->first_pos, (uint64_t)t->last_pos,
@@ -122,8 +131,7 @@ int tally_pack(const tally_t *t, kstring_t *out)
     return rc;
 }
 
-int tally_unpack(const char *data, size_t len, int n_targets, int64_t n_counts, const char *what,
-                 tally_t *t)
+int tally_unpack_add(tally_t *sum, const char *data, size_t len, const char *what, tally_t *ends)
 {
     const uint8_t *p = (const uint8_t *)data;
     if (len < HEADER_SIZE || memcmp(p, MAGIC, 4) != 0)
@@ -131,25 +139,32 @@ int tally_unpack(const char *data, size_t len, int n_targets, int64_t n_counts, 
     int32_t nt = le_to_i32(p + 4);
     int64_t nc = (int64_t)le_to_u64(p + 16), lo = (int64_t)le_to_u64(p + 56),
             hi = (int64_t)le_to_u64(p + 64);
-    if (nt != n_targets || nc != n_counts)
+    if (nt != sum->n_targets || nc != sum->n_counts)
         return rc_fail(RC_EINTERNAL, "%s is for %d references and %lld regions, not %d and %lld",
-                       what, nt, (long long)nc, n_targets, (long long)n_counts);
+                       what, nt, (long long)nc, sum->n_targets, (long long)sum->n_counts);
     if (lo < 0 || hi < lo || hi > nc ||
         len != HEADER_SIZE + 8 * ((uint64_t)nt + (uint64_t)(hi - lo)))
         return rc_fail(RC_EINTERNAL, "%s is a tally of the wrong size", what);
-    int rc = tally_init(t, n_targets, n_counts);
-    if (rc != 0)
-        return rc;
-    t->first_tid = le_to_i32(p + 8);
-    t->last_tid = le_to_i32(p + 12);
-    t->first_pos = (int64_t)le_to_u64(p + 24);
-    t->last_pos = (int64_t)le_to_u64(p + 32);
-    t->unplaced = le_to_u64(p + 40);
-    t->n_records = le_to_u64(p + 48);
+    tally_t part = {.n_targets = nt, .n_counts = nc, .first_tid = le_to_i32(p + 8),
+                    .last_tid = le_to_i32(p + 12), .first_pos = (int64_t)le_to_u64(p + 24),
+                    .last_pos = (int64_t)le_to_u64(p + 32), .unplaced = le_to_u64(p + 40),
+                    .n_records = le_to_u64(p + 48), .failed_at = -1};
     p += HEADER_SIZE;
     for (int i = 0; i < nt; i++, p += 8)
-        t->records[i] = le_to_u64(p);
+        sum->records[i] += le_to_u64(p);
     for (int64_t i = lo; i < hi; i++, p += 8)
-        t->counts[i] = le_to_u64(p);
+        sum->counts[i] += le_to_u64(p);
+    add_ends(sum, &part);
+    if (ends)
+        *ends = part;
     return 0;
+}
+
+int tally_unpack(const char *data, size_t len, int n_targets, int64_t n_counts, const char *what,
+                 tally_t *t)
+{
+    int rc = tally_init(t, n_targets, n_counts);
+    if (rc == 0 && (rc = tally_unpack_add(t, data, len, what, NULL)) != 0)
+        tally_free(t);
+    return rc;
 }

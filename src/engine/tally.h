@@ -41,9 +41,15 @@ int tally_coord_before(int tid2, int64_t pos2, int tid1, int64_t pos1);
  * span of counts that are not zero). Returns 0 or RC_EINTERNAL. */
 int tally_pack(const tally_t *t, kstring_t *out);
 
-/* Read a serialised tally into t, initialised here for n_targets and
- * n_counts, which it must match. what names it in a message. Returns 0 or
- * RC_EINTERNAL (it is ours: a worker's or a subjob's output). */
+/* Add a serialised tally to sum, as tally_add adds a part (in file order),
+ * without keeping it: *ends (may be NULL) gets the part's first and last
+ * records and its record count, for the order check across parts (its
+ * arrays stay NULL). Its sizes must be sum's. what names it in a message.
+ * Returns 0 or RC_EINTERNAL (it is ours: a worker's or a subjob's output). */
+int tally_unpack_add(tally_t *sum, const char *data, size_t len, const char *what, tally_t *ends);
+
+/* A serialised tally into t, initialised here for n_targets and n_counts,
+ * which it must match. */
 int tally_unpack(const char *data, size_t len, int n_targets, int64_t n_counts, const char *what,
                  tally_t *t);
 

@@ -34,6 +34,8 @@ typedef struct {
     int out_fd, err_fd; /* read ends; -1 once at end of file */
     char *buf;          /* result pipe bytes not yet parsed */
     size_t len, cap;
+    size_t want;        /* bytes of the result still to come, read straight
+                           into result.data (no copy of a large result) */
     char err[2 * STDERR_TAIL];
     size_t err_len;
     workers_result_t result;
@@ -162,8 +164,11 @@ static int take_frames(const workers_spec_t *spec, int index, worker_t *w)
             (type == MSG_RESULT && w->has_result))
             return rc_fail(RC_EINTERNAL, "worker %d sent a malformed message (type %d, %llu bytes)",
                            index + 1, (unsigned char)type, (unsigned long long)len);
-        if (w->len - at - FRAME_HEADER < len)
+        size_t have = w->len - at - FRAME_HEADER;
+        if (type == MSG_PROGRESS && have < len)
             break;
+        if (have > len)
+            have = len;
         const char *payload = w->buf + at + FRAME_HEADER;
         if (type == MSG_PROGRESS) {
             uint64_t done;
@@ -174,9 +179,15 @@ static int take_frames(const workers_spec_t *spec, int index, worker_t *w)
         } else {
             if (!(w->result.data = malloc(len ? len : 1)))
                 return rc_fail(RC_EINTERNAL, "out of memory for worker %d's result", index + 1);
-            memcpy(w->result.data, payload, len);
-            w->result.len = len;
+            memcpy(w->result.data, payload, have);
+            w->result.len = have;
+            at += FRAME_HEADER + have;
+            if (have < len) { /* the rest is read into result.data */
+                w->want = len - have;
+                break;
+            }
             w->has_result = 1;
+            continue;
         }
         at += FRAME_HEADER + len;
     }
@@ -187,6 +198,20 @@ static int take_frames(const workers_spec_t *spec, int index, worker_t *w)
 
 static int read_results(const workers_spec_t *spec, int index, worker_t *w)
 {
+    if (w->want) { /* the rest of a result */
+        ssize_t r = read(w->out_fd, w->result.data + w->result.len, w->want);
+        if (r < 0 && errno == EINTR)
+            return 0;
+        if (r <= 0) { /* cut short: no result, which the exit check reports */
+            close(w->out_fd);
+            w->out_fd = -1;
+            return 0;
+        }
+        w->result.len += r;
+        if ((w->want -= r) == 0)
+            w->has_result = 1;
+        return 0;
+    }
     if (w->cap - w->len < 65536) {
         size_t cap = w->cap ? 2 * w->cap : 131072;
         char *buf = realloc(w->buf, cap);

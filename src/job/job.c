@@ -188,30 +188,25 @@ int job_publish_counts(job_t *job, const char *bam_name, const regions_t *region
                        const uint64_t *counts)
 {
     char name[300], tsv_name[300], id[64], tsv_id[64];
-    kstring_t text = {0}, tsv = {0};
+    /* Formatted whole: they are uploaded from memory. */
+    countfile_out_t text = {.threads = job->workers}, tsv = {.threads = job->workers};
     uint64_t total = 0;
-    uint64_t *out = malloc((regions->n + 1) * sizeof *out);
     output_name(bam_name, "_count.txt", name, sizeof name);
     output_name(bam_name, "_counts.tsv", tsv_name, sizeof tsv_name);
-    int rc = out ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
-    if (rc == 0) {
-        regions_output_counts(regions, counts, out);
-        rc = countfile_format(regions, out, &text, &total);
-    }
+    int rc = countfile_format(regions, counts, &text, &total);
     if (rc == 0)
-        rc = countfile_format_tsv(regions, out, &tsv);
+        rc = countfile_format_tsv(regions, counts, &tsv);
     if (rc == 0) {
         log_info("upload: %s and %s (%" PRIu64 " reads in all)", name, tsv_name, total);
-        rc = publish_file(job, "count_file", name, &text, id);
+        rc = publish_file(job, "count_file", name, &text.buf, id);
     }
     if (rc == 0)
-        rc = publish_file(job, "counts_tsv", tsv_name, &tsv, tsv_id);
+        rc = publish_file(job, "counts_tsv", tsv_name, &tsv.buf, tsv_id);
     if (rc == 0 && !(job->output = json_pack("{s:{s:s},s:{s:s},s:I}", "count_file", "$dnanexus_link",
                                              id, "counts_tsv", "$dnanexus_link", tsv_id,
                                              "total_reads", (json_int_t)total)))
         rc = rc_fail(RC_EINTERNAL, "out of memory");
-    free(out);
-    free(text.s);
-    free(tsv.s);
+    free(text.buf.s);
+    free(tsv.buf.s);
     return rc;
 }

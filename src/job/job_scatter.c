@@ -86,9 +86,9 @@ static int tally_output(job_t *job, const tally_t *t, int index, json_t **counts
     return rc;
 }
 
-/* Part k's tally from count_part's output counts, into t. */
-static int tally_input(job_t *job, json_t *counts, size_t k, int n_targets, int64_t n_counts,
-                       tally_t *t)
+/* Part k's tally from count_part's output counts, added into sum; its ends
+ * into *ends. */
+static int tally_input(job_t *job, json_t *counts, size_t k, tally_t *sum, tally_t *ends)
 {
     char what[64];
     snprintf(what, sizeof what, "the counts of count_part %zu", k + 1);
@@ -103,7 +103,7 @@ static int tally_input(job_t *job, json_t *counts, size_t k, int n_targets, int6
     else
         rc = rc_fail(RC_EINTERNAL, "%s are neither a tally nor a tally file", what);
     if (rc == 0)
-        rc = tally_unpack(packed.s, packed.l, n_targets, n_counts, what, t);
+        rc = tally_unpack_add(sum, packed.s, packed.l, what, ends);
     free(packed.s);
     return rc;
 }
@@ -217,12 +217,14 @@ int job_scatter(job_t *job, int subjobs)
     job_spec_t spec;
     plan_t plan = {0};
     char bai_id[64];
-    /* The spec's inputs are checked here, before any subjob starts. */
     int rc = job_spec_inputs(job, &spec);
     if (rc == 0)
         rc = job_bam_inputs(job, 0, &b);
     if (rc == 0)
         rc = open_for_planning(job, &b, bai_id);
+    /* The regions too: a bad BED fails here, before any subjob starts. */
+    if (rc == 0)
+        rc = job_spec_regions(job, &spec, b.in.hdr);
     if (rc == 0 && (rc = plan_make(&b.in, subjobs, &plan)) == 0) {
         log_info("scatter: %s split into %d parts (largest / mean %.3f)", b.bam.file.name, plan.n,
                  plan_balance(&plan));
@@ -278,22 +280,18 @@ static int add_parts(job_t *job, const bamfile_t *in, int64_t n_counts, json_t *
                      tally_t *total)
 {
     size_t n = json_array_size(parts);
-    int nref = sam_hdr_nref(in->hdr), rc = 0;
     if (!json_is_array(parts) || n == 0)
         return rc_fail(RC_EINTERNAL, "input parts must be a non-empty array of count_part outputs");
-    tally_t *t = calloc(n, sizeof *t);
-    if (!t)
-        return rc_fail(RC_EINTERNAL, "out of memory");
+    tally_t *ends = calloc(n, sizeof *ends);
+    int rc = ends ? tally_init(total, sam_hdr_nref(in->hdr), n_counts)
+                  : rc_fail(RC_EINTERNAL, "out of memory");
     for (size_t k = 0; rc == 0 && k < n; k++)
-        rc = tally_input(job, json_array_get(parts, k), k, nref, n_counts, &t[k]);
+        rc = tally_input(job, json_array_get(parts, k), k, total, &ends[k]);
     if (rc == 0)
-        rc = scan_check_order(in, t, (int)n);
-    if (rc == 0 && (rc = tally_init(total, nref, n_counts)) == 0)
-        for (size_t k = 0; k < n; k++)
-            tally_add(total, &t[k]);
-    for (size_t k = 0; k < n; k++)
-        tally_free(&t[k]);
-    free(t);
+        rc = scan_check_order(in, ends, (int)n);
+    if (rc != 0 && ends)
+        tally_free(total);
+    free(ends);
     return rc;
 }
 

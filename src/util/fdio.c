@@ -41,30 +41,69 @@ int fdio_pwrite_all(int fd, const void *data, size_t len, int64_t off)
     return 0;
 }
 
-int fdio_save(const char *path, const void *data, size_t len)
+int fdio_begin(fdio_file_t *f, const char *path)
 {
     size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp)
+    *f = (fdio_file_t){.path = path, .fd = -1};
+    if (!(f->tmp = malloc(n + 16)))
         return rc_fail(RC_EINTERNAL, "out of memory");
-    snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
+    snprintf(f->tmp, n + 16, "%s.tmp.XXXXXX", path);
+    if ((f->fd = mkstemp(f->tmp)) < 0) {
         int rc = rc_fail_errno(RC_EINTERNAL, "cannot create a temporary file next to %s", path);
-        free(tmp);
+        free(f->tmp);
+        f->tmp = NULL;
         return rc;
     }
     mode_t mask = umask(0);
     umask(mask);
+    if (fchmod(f->fd, 0666 & ~mask) != 0)
+        return rc_fail_errno(RC_EINTERNAL, "cannot write %s", path);
+    return 0;
+}
+
+int fdio_append(void *file, const char *data, size_t len)
+{
+    fdio_file_t *f = file;
+    if (fdio_write_all(f->fd, data, len) != 0)
+        return rc_fail_errno(RC_EINTERNAL, "cannot write %s", f->path);
+    return 0;
+}
+
+int fdio_commit(fdio_file_t *f)
+{
     int rc = 0;
-    if (fchmod(fd, 0666 & ~mask) != 0 || fdio_write_all(fd, data, len) != 0 || fsync(fd) != 0)
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", path);
-    if (close(fd) != 0 && rc == 0)
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", path);
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", path);
+    if (fsync(f->fd) != 0)
+        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", f->path);
+    if (close(f->fd) != 0 && rc == 0)
+        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", f->path);
+    f->fd = -1;
+    if (rc == 0 && rename(f->tmp, f->path) != 0)
+        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", f->path);
     if (rc != 0)
-        unlink(tmp);
-    free(tmp);
+        unlink(f->tmp);
+    free(f->tmp);
+    f->tmp = NULL;
+    return rc;
+}
+
+void fdio_abort(fdio_file_t *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    if (f->tmp)
+        unlink(f->tmp);
+    free(f->tmp);
+    *f = (fdio_file_t){.fd = -1};
+}
+
+int fdio_save(const char *path, const void *data, size_t len)
+{
+    fdio_file_t f;
+    int rc = fdio_begin(&f, path);
+    if (rc == 0)
+        rc = fdio_append(&f, data, len);
+    if (rc == 0)
+        return fdio_commit(&f);
+    fdio_abort(&f);
     return rc;
 }

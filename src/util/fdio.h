@@ -11,10 +11,24 @@
 int fdio_write_all(int fd, const void *data, size_t len);
 int fdio_pwrite_all(int fd, const void *data, size_t len, int64_t off);
 
-/* Write len bytes to path atomically: a temporary file in the same
- * directory, flushed to disk and renamed over path, so that path either
- * holds all of them or is as it was. The file gets mode 0666 less the
- * umask. Returns 0, or an error kind (rc.h) with a message naming path. */
+/* A file written atomically, piece by piece: a temporary file in the same
+ * directory, flushed to disk and renamed over path on commit, so that path
+ * either holds all of it or is as it was. The file gets mode 0666 less the
+ * umask. Each returns 0, or an error kind (rc.h) with a message naming path;
+ * after a failure, or without a commit, fdio_abort removes the temporary
+ * file. */
+typedef struct {
+    const char *path;
+    char *tmp;
+    int fd;
+} fdio_file_t;
+
+int fdio_begin(fdio_file_t *f, const char *path);
+int fdio_append(void *file, const char *data, size_t len); /* file: an fdio_file_t */
+int fdio_commit(fdio_file_t *f);
+void fdio_abort(fdio_file_t *f);
+
+/* The whole of len bytes to path, atomically as above. */
 int fdio_save(const char *path, const void *data, size_t len);
 
 #endif

@@ -41,6 +41,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import regions_bench  # noqa: E402  (the rows of regions, bins, filters and peers)
+
 ROOT = Path(__file__).resolve().parents[2]
 REGCOUNT = ROOT / "resources/usr/bin/regcount"
 GEN_BAM = ROOT / "test/bin/gen_bam"
@@ -719,6 +722,7 @@ def report(cfg, machine, methods, size, quarter_peak_kib, quarter_mb, balances):
     out += [f"{i}. `{m.command}`" for i, m in enumerate(methods, 1)]
     out += ["", "Targets:", ""]
     out += target_lines(cfg, by, size, quarter_peak_kib, quarter_mb, balances)
+    out += regions_bench.region_target_lines(by, target)
     out += ["", "Emulator at BENCH_RATE:", ""]
     out += emulator_lines(cfg, by)
     warmups = [m.warmup for m in methods]
@@ -793,7 +797,8 @@ def main():
     qbam, qbai = bench_bam(quarter_mb)
 
     emu, job_methods = emulator_methods(cfg, bam, bai)
-    methods = local_methods(cfg, bam, bai) + job_methods
+    methods = (local_methods(cfg, bam, bai) + job_methods +
+               regions_bench.region_methods(cfg, bam, bai, SCRATCH, REGCOUNT, measure, Method))
     reference = methods[0].counts
     for m in methods:
         run_method(m, cfg, reference)

@@ -112,11 +112,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     uint64_t sum;
     int want = expected_rc(n, names, counts, &sum);
-    kstring_t out = {0};
-    kputs(PREFIX, &out);
+    countfile_out_t o = {0};
+    kputs(PREFIX, &o.buf);
     rc_clear();
     uint64_t total = 0;
-    int rc = countfile_format_labels(n, name_label, names, counts, &out, &total);
+    int rc = countfile_format_labels(n, name_label, names, counts, &o, &total);
+    kstring_t out = o.buf;
     CHECK(rc == want, "countfile_format gave %d, expected %d (%s)", rc, want, rc_message());
     CHECK(rc != 0 || total == sum, "countfile_format gave the sum %" PRIu64 ", expected %" PRIu64,
           total, sum);
