@@ -23,12 +23,9 @@ static int init(regions_t *r, regions_kind_t kind, const sam_hdr_t *hdr)
 
 void regions_free(regions_t *r)
 {
-    free(r->first);
-    free(r->beg);
-    free(r->end);
-    free(r->sorted);
-    free(r->name_at);
-    free(r->names);
+    void *owned[] = {r->first, r->beg, r->end, r->sorted, r->name_at, r->names};
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
+        free(owned[i]);
     memset(r, 0, sizeof *r);
 }
 

@@ -214,7 +214,7 @@ static int launch(job_t *job, const job_file_t *bam, const char *bai_id, const p
 int job_scatter(job_t *job, int subjobs)
 {
     job_bam_t b = {.mirror.fd = -1};
-    job_spec_t spec;
+    job_spec_t spec = {0};
     plan_t plan = {0};
     char bai_id[64];
     int rc = job_spec_inputs(job, &spec);
@@ -238,20 +238,29 @@ int job_scatter(job_t *job, int subjobs)
 
 /* ---- count_part ---------------------------------------------------------- */
 
+/* What count_part and gather both read: the spec, the BAM and BAI, the BAM's
+ * header through its mirror (the end-of-file marker is main's to check),
+ * and the regions for it. */
+static int part_inputs(job_t *job, job_bam_t *b, job_spec_t *spec)
+{
+    int rc = job_spec_inputs(job, spec);
+    if (rc == 0)
+        rc = job_bam_inputs(job, 1, b);
+    if (rc == 0)
+        rc = job_open_mirrored(job, b, BAMFILE_NO_EOF_CHECK);
+    return rc ? rc : job_spec_regions(job, spec, b->in.hdr);
+}
+
 int job_scatter_part(job_t *job)
 {
     job_bam_t b = {.mirror.fd = -1};
-    job_spec_t spec;
+    job_spec_t spec = {0};
     tally_t t;
     int index = 0, count = 0;
     uint64_t range[2];
-    int rc = job_spec_inputs(job, &spec);
+    int rc = read_part(job->input, &index, &count, &range[0], &range[1]);
     if (rc == 0)
-        rc = job_bam_inputs(job, 1, &b);
-    if (rc == 0 && (rc = read_part(job->input, &index, &count, &range[0], &range[1])) == 0)
-        rc = job_open_mirrored(job, &b, BAMFILE_NO_EOF_CHECK);
-    if (rc == 0)
-        rc = job_spec_regions(job, &spec, b.in.hdr);
+        rc = part_inputs(job, &b, &spec);
     if (rc == 0) {
         char to[32] = "the end";
         if (range[1] != BAMFILE_VOFF_END)
@@ -298,19 +307,13 @@ static int add_parts(job_t *job, const bamfile_t *in, int64_t n_counts, json_t *
 int job_scatter_gather(job_t *job)
 {
     job_bam_t b = {.mirror.fd = -1};
-    job_spec_t spec;
+    job_spec_t spec = {0};
     tally_t total;
     int read_unplaced = 0;
     json_t *parts = json_object_get(job->input, "parts");
-    int rc = job_spec_inputs(job, &spec);
+    int rc = jobio_bool(job->input, "read_unplaced", 0, &read_unplaced);
     if (rc == 0)
-        rc = jobio_bool(job->input, "read_unplaced", 0, &read_unplaced);
-    if (rc == 0)
-        rc = job_bam_inputs(job, 1, &b);
-    if (rc == 0)
-        rc = job_open_mirrored(job, &b, BAMFILE_NO_EOF_CHECK);
-    if (rc == 0)
-        rc = job_spec_regions(job, &spec, b.in.hdr);
+        rc = part_inputs(job, &b, &spec);
     if (rc == 0 && (rc = add_parts(job, &b.in, spec.regions.n, parts, &total)) == 0) {
         log_info("gather: %zu parts, %" PRIu64 " records", json_array_size(parts), total.n_records);
         rc = scan_check_index(&b.in, &total, read_unplaced);
