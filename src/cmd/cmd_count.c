@@ -162,7 +162,7 @@ static int format_one(const char *path, int table, const regions_t *r, const uin
     int rc = 0;
     *out = (countfile_out_t){.threads = threads};
     if (path && (rc = fdio_begin(f, path)) == 0)
-        *out = (countfile_out_t){.sink = fdio_append, .arg = f, .threads = threads};
+        *out = (countfile_out_t){.file = f, .threads = threads};
     if (rc == 0)
         rc = table ? countfile_format_tsv(r, counts, out) : countfile_format(r, counts, out, NULL);
     return rc;

@@ -4,21 +4,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "rc.h"
 #include "workq.h"
 
 /* The lines are put together by hand rather than with ksprintf: a count
  * file of 1 kb bins has three million of them. */
 
-/* v in decimal (htslib's kputll is for signed numbers). */
-static int put_u64(uint64_t v, kstring_t *s)
+/* before, then v in decimal, then after (htslib's kputll is for signed
+ * numbers, and checks the room for each part). */
+static int put_u64(const char *before, uint64_t v, char after, kstring_t *s)
 {
-    char digits[24];
-    int n = sizeof digits;
-    do
-        digits[--n] = (char)('0' + v % 10);
-    while (v /= 10);
-    return kputsn(digits + n, sizeof digits - n, s);
+    size_t n = strlen(before);
+    if (ks_resize(s, s->l + n + DECIMAL_MAX + 2) < 0)
+        return -1;
+    char *p = s->s + s->l;
+    memcpy(p, before, n);
+    p = decimal_put(p + n, v);
+    *p++ = after;
+    s->l = (size_t)(p - s->s);
+    s->s[s->l] = '\0';
+    return 0;
 }
 
 /* The label just appended to out, from byte start: not empty, and no line
@@ -38,21 +44,22 @@ static int out_of_memory(void) { return rc_fail(RC_EINTERNAL, "out of memory"); 
 
 #define FLUSH_AT (1 << 20)
 
-/* Room for n lines of about 40 bytes (or a MiB, with a sink), so that the
+/* Room for n lines of about 40 bytes (or a MiB, with a file), so that the
  * buffer is not copied as it grows. */
 static int reserve(countfile_out_t *out, int64_t n)
 {
-    size_t room = out->sink ? FLUSH_AT + 4096 : (size_t)n * 40 + 64;
+    size_t room = out->file ? FLUSH_AT + 4096 : (size_t)n * 40 + 64;
     return ks_resize(&out->buf, out->buf.l + room) < 0 ? out_of_memory() : 0;
 }
 
-/* Hand the buffer to the sink: all of it (at the end), or once it holds a
- * MiB. */
+/* With a file: write the buffer out, all of it (at the end), or once it
+ * holds a MiB. */
 static int flush(countfile_out_t *out, int all)
 {
-    if (!out->sink || (!all && out->buf.l < FLUSH_AT) || out->buf.l == 0)
+    if (!out->file || (!all && out->buf.l < FLUSH_AT) || out->buf.l == 0)
         return 0;
-    int rc = out->sink(out->arg, out->buf.s, out->buf.l);
+    int rc = fdio_write_at(out->file, out->buf.s, out->buf.l, out->at);
+    out->at += (int64_t)out->buf.l;
     out->buf.l = 0;
     return rc;
 }
@@ -66,7 +73,7 @@ static int count_line(kstring_t *b, countfile_label_fn label, void *arg, int64_t
     int rc = label(arg, i, b);
     if (rc == 0)
         rc = label_ok(b, start, i);
-    if (rc == 0 && (kputsn(": ", 2, b) | put_u64(count, b) | kputc('\n', b)) < 0)
+    if (rc == 0 && put_u64(": ", count, '\n', b) < 0)
         rc = out_of_memory();
     return rc;
 }
@@ -74,7 +81,7 @@ static int count_line(kstring_t *b, countfile_label_fn label, void *arg, int64_t
 static int total_line(countfile_out_t *out, uint64_t total)
 {
     kstring_t *b = &out->buf;
-    if ((kputsn("Total reads: ", 13, b) | put_u64(total, b) | kputc('\n', b)) < 0)
+    if (put_u64("Total reads: ", total, '\n', b) < 0)
         return out_of_memory();
     return flush(out, 1);
 }
@@ -125,7 +132,7 @@ static int table_line(kstring_t *b, walk_t *w, int64_t i, uint64_t count)
     int rc = regions_label(w->r, i, &w->pos, b);
     if (rc == 0)
         rc = label_ok(b, start, i);
-    if (rc == 0 && (kputc('\t', b) | put_u64(count, b) | kputc('\n', b)) < 0)
+    if (rc == 0 && put_u64("\t", count, '\n', b) < 0)
         rc = out_of_memory();
     return rc;
 }
@@ -147,9 +154,26 @@ static int format_lines(const regions_t *r, const uint64_t *counts, int table, i
     return rc;
 }
 
-/* Millions of lines are formatted in slices at once, by out->threads
- * threads: the first slice goes to out as it is formatted, the others into
- * buffers of their own that follow it. */
+/* The bytes of those lines, counted without writing them. */
+static int64_t lines_len(const regions_t *r, const uint64_t *counts, int table, int64_t from,
+                         int64_t to)
+{
+    regions_pos_t pos = {.tid = -1};
+    int64_t n = 0;
+    for (int64_t i = from; i < to; i++) {
+        regions_coords(r, i, &pos);
+        size_t label = regions_label_len(r, i, &pos), count = decimal_len(regions_count(r, counts, i));
+        n += table ? (int64_t)(pos.name_len + 1 + decimal_len((uint64_t)pos.beg) + 1 +
+                               decimal_len((uint64_t)pos.end) + 1 + label + 1 + count + 1)
+                   : (int64_t)(7 + label + 2 + count + 1);
+    }
+    return n;
+}
+
+/* Millions of lines are formatted in slices by out->threads threads at
+ * once. Into a file, each slice writes at its own offset, worked out first
+ * from the lengths of the lines before it; into memory, the first slice
+ * goes to out and the others into buffers of their own that follow it. */
 #define MIN_SLICE 65536
 
 typedef struct {
@@ -159,14 +183,40 @@ typedef struct {
     int n;                  /* slices */
     countfile_out_t *first; /* slice 0's output: out */
     countfile_out_t *rest;  /* slices 1..n-1 */
+    int64_t *len;           /* with a file: each slice's bytes */
 } slices_t;
+
+static void slice_bounds(const slices_t *s, int64_t k, int64_t *from, int64_t *to)
+{
+    *from = s->r->n * k / s->n;
+    *to = s->r->n * (k + 1) / s->n;
+}
+
+static int measure_slice(void *arg, int64_t k, int thread)
+{
+    (void)thread;
+    slices_t *s = arg;
+    int64_t from, to;
+    slice_bounds(s, k, &from, &to);
+    s->len[k] = lines_len(s->r, s->counts, s->table, from, to);
+    return 0;
+}
 
 static int format_slice(void *arg, int64_t k, int thread)
 {
     (void)thread;
     slices_t *s = arg;
-    int64_t from = s->r->n * k / s->n, to = s->r->n * (k + 1) / s->n;
-    return format_lines(s->r, s->counts, s->table, from, to, k ? &s->rest[k - 1] : s->first);
+    int64_t from, to;
+    slice_bounds(s, k, &from, &to);
+    countfile_out_t *out = k ? &s->rest[k - 1] : s->first;
+    int64_t start = out->at;
+    int rc = format_lines(s->r, s->counts, s->table, from, to, out);
+    if (rc == 0)
+        rc = flush(out, 1);
+    if (rc == 0 && out->file && out->at - start != s->len[k])
+        rc = rc_fail(RC_EINTERNAL, "slice %lld of the count file: %lld bytes, %lld expected",
+                     (long long)k + 1, (long long)(out->at - start), (long long)s->len[k]);
+    return rc;
 }
 
 static int format_all(const regions_t *r, const uint64_t *counts, int table, countfile_out_t *out)
@@ -177,26 +227,32 @@ static int format_all(const regions_t *r, const uint64_t *counts, int table, cou
         n = (int)(r->n / MIN_SLICE) + 1;
     if (n == 1)
         return format_lines(r, counts, table, 0, r->n, out);
+    int rc = flush(out, 1); /* what came before (a header line) */
     countfile_out_t *rest = calloc(n - 1, sizeof *rest);
-    if (!rest)
-        return out_of_memory();
-    slices_t s = {r, counts, table, n, out, rest};
-    workq_spec_t spec = {.threads = n, .items = n, .run = format_slice, .arg = &s};
-    int rc = workq_run(&spec);
-    for (int k = 0; k < n - 1; k++) {
+    int64_t *len = calloc(n, sizeof *len);
+    if (rc == 0 && (!rest || !len))
+        rc = out_of_memory();
+    slices_t s = {r, counts, table, n, out, rest, len};
+    workq_spec_t spec = {.threads = n, .items = n, .run = measure_slice, .arg = &s};
+    if (rc == 0 && out->file && (rc = workq_run(&spec)) == 0)
+        for (int k = 1; k < n; k++) /* slice k starts where slice k-1 ends */
+            rest[k - 1] = (countfile_out_t){.file = out->file,
+                                            .at = (k > 1 ? rest[k - 2].at : out->at) + len[k - 1]};
+    spec.run = format_slice;
+    if (rc == 0)
+        rc = workq_run(&spec);
+    for (int k = 0; rest && k < n - 1; k++) {
         kstring_t *b = &rest[k].buf;
-        if (rc == 0 && out->sink) {
-            if ((rc = flush(out, 1)) == 0 && b->l)
-                rc = out->sink(out->arg, b->s, b->l);
-        } else if (rc == 0 && kputsn(b->s, b->l, &out->buf) < 0) {
+        if (rc == 0 && !out->file && kputsn(b->s, b->l, &out->buf) < 0)
             rc = out_of_memory();
-        }
         free(b->s);
     }
+    if (out->file)
+        out->at = n > 1 && rest ? rest[n - 2].at : out->at;
     free(rest);
+    free(len);
     return rc;
 }
-
 int countfile_format(const regions_t *r, const uint64_t *counts, countfile_out_t *out,
                      uint64_t *total_out)
 {

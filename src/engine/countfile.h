@@ -17,19 +17,20 @@
 #include <stdint.h>
 #include <htslib/kstring.h>
 
+#include "fdio.h"
 #include "regions.h"
 
 /* Appends region i's label to label; returns 0 or an error kind. */
 typedef int (*countfile_label_fn)(void *arg, int64_t i, kstring_t *label);
 
-/* Where the text goes: appended to buf; with a sink, buf is handed to it
- * whenever it holds a MiB or more, and at the end, and emptied (a file
- * written as it is formatted, not held whole in memory). */
+/* Where the text goes: appended to buf, or with a file, written into it
+ * from offset at on as it is formatted, a MiB at a time (not held whole in
+ * memory). */
 typedef struct {
     kstring_t buf;
-    int (*sink)(void *arg, const char *data, size_t len); /* returns 0 or a kind */
-    void *arg;
-    int threads; /* countfile_format and _tsv: format this many slices at once */
+    fdio_file_t *file; /* NULL: buf holds the text */
+    int64_t at;        /* with a file: where the next byte goes */
+    int threads;       /* countfile_format and _tsv: format this many slices at once */
 } countfile_out_t;
 
 /* Append the count file for n regions (their labels from label, counts[i]

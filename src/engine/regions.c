@@ -7,6 +7,7 @@
 #include <string.h>
 #include <htslib/hts.h>
 
+#include "decimal.h"
 #include "rc.h"
 
 static int out_of_memory(void) { return rc_fail(RC_EINTERNAL, "out of memory for the regions"); }
@@ -317,6 +318,7 @@ static void at_tid(const regions_t *r, int tid, regions_pos_t *pos)
         return;
     pos->tid = tid;
     pos->name = sam_hdr_tid2name(r->hdr, tid);
+    pos->name_len = strlen(pos->name);
     pos->len = sam_hdr_tid2len(r->hdr, tid);
     pos->colon = strchr(pos->name, ':') != NULL;
 }
@@ -347,11 +349,33 @@ int regions_label(const regions_t *r, int64_t i, const regions_pos_t *pos, kstri
     if (r->kind == REGIONS_BED && r->name_at[i] != UINT32_MAX)
         return kputs(r->names + r->name_at[i], out) < 0 ? out_of_memory() : 0;
     if (r->kind == REGIONS_WHOLE)
-        return kputs(pos->name, out) < 0 ? out_of_memory() : 0;
-    /* chrom:beg-end, 1-based, braces around a name with a colon; by hand,
-     * not ksprintf: millions of bins. */
-    int n = (pos->colon ? kputc('{', out) : 0) | kputs(pos->name, out) |
-            (pos->colon ? kputc('}', out) : 0) | kputc(':', out) | kputll(pos->beg + 1, out) |
-            kputc('-', out) | kputll(pos->end, out);
-    return n < 0 ? out_of_memory() : 0;
+        return kputsn(pos->name, pos->name_len, out) < 0 ? out_of_memory() : 0;
+    /* chrom:beg-end, 1-based, braces around a name with a colon; written
+     * straight into the buffer: millions of bins. */
+    if (ks_resize(out, out->l + pos->name_len + 2 * DECIMAL_MAX + 8) < 0)
+        return out_of_memory();
+    char *p = out->s + out->l;
+    if (pos->colon)
+        *p++ = '{';
+    memcpy(p, pos->name, pos->name_len);
+    p += pos->name_len;
+    if (pos->colon)
+        *p++ = '}';
+    *p++ = ':';
+    p = decimal_put(p, (uint64_t)pos->beg + 1);
+    *p++ = '-';
+    p = decimal_put(p, (uint64_t)pos->end);
+    out->l = (size_t)(p - out->s);
+    out->s[out->l] = '\0';
+    return 0;
+}
+
+size_t regions_label_len(const regions_t *r, int64_t i, const regions_pos_t *pos)
+{
+    if (r->kind == REGIONS_BED && r->name_at[i] != UINT32_MAX)
+        return strlen(r->names + r->name_at[i]);
+    if (r->kind == REGIONS_WHOLE)
+        return pos->name_len;
+    return (pos->colon ? 2 : 0) + pos->name_len + 1 + decimal_len((uint64_t)pos->beg + 1) + 1 +
+           decimal_len((uint64_t)pos->end);
 }

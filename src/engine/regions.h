@@ -76,6 +76,7 @@ typedef struct {
     int tid;
     int64_t beg, end;
     const char *name; /* sam_hdr_tid2name of tid */
+    size_t name_len;
     int64_t len;      /* sam_hdr_tid2len of tid */
     int colon;        /* the name holds a colon: its label needs braces */
 } regions_pos_t;
@@ -88,6 +89,9 @@ void regions_coords(const regions_t *r, int64_t i, regions_pos_t *pos);
 /* Append the label of region i (in output order), at *pos (from
  * regions_coords), to out. Returns 0 or RC_EINTERNAL. */
 int regions_label(const regions_t *r, int64_t i, const regions_pos_t *pos, kstring_t *out);
+
+/* The length in bytes of that label, without writing it. */
+size_t regions_label_len(const regions_t *r, int64_t i, const regions_pos_t *pos);
 
 /* The count of region i (in output order) among counts, kept per region in
  * the order regions_t keeps them (sorted for BED). */

@@ -87,23 +87,17 @@ int tally_coord_before(int tid2, int64_t pos2, int tid1, int64_t pos1)
 #define MAGIC "RCT1"
 #define HEADER_SIZE (4 + 3 * 4 + 7 * 8)
 
-static int put(kstring_t *out, const void *p, size_t n)
+/* Appends to a buffer made large enough beforehand. */
+static uint8_t *put32(uint8_t *p, int32_t v)
 {
-    return kputsn(p, n, out) < 0 ? rc_fail(RC_EINTERNAL, "out of memory") : 0;
+    i32_to_le(v, p);
+    return p + 4;
 }
 
-static int put32(kstring_t *out, int32_t v)
+static uint8_t *put64(uint8_t *p, uint64_t v)
 {
-    uint8_t b[4];
-    i32_to_le(v, b);
-    return put(out, b, 4);
-}
-
-static int put64(kstring_t *out, uint64_t v)
-{
-    uint8_t b[8];
-    u64_to_le(v, b);
-    return put(out, b, 8);
+    u64_to_le(v, p);
+    return p + 8;
 }
 
 int tally_pack(const tally_t *t, kstring_t *out)
@@ -116,19 +110,23 @@ int tally_pack(const tally_t *t, kstring_t *out)
     size_t size = HEADER_SIZE + 8 * ((size_t)t->n_targets + (size_t)(hi - lo));
     if (ks_resize(out, out->l + size + 1) < 0)
         return rc_fail(RC_EINTERNAL, "out of memory");
-    int rc = put(out, MAGIC, 4);
+    uint8_t *p = (uint8_t *)out->s + out->l;
+    memcpy(p, MAGIC, 4);
+    p += 4;
     int32_t ints[] = {t->n_targets, t->first_tid, t->last_tid};
     uint64_t longs[] = {(uint64_t)t->n_counts, (uint64_t)t->first_pos, (uint64_t)t->last_pos,
                         t->unplaced, t->n_records, (uint64_t)lo, (uint64_t)hi};
-    for (int i = 0; rc == 0 && i < 3; i++)
-        rc = put32(out, ints[i]);
-    for (int i = 0; rc == 0 && i < 7; i++)
-        rc = put64(out, longs[i]);
-    for (int i = 0; rc == 0 && i < t->n_targets; i++)
-        rc = put64(out, t->records[i]);
-    for (int64_t i = lo; rc == 0 && i < hi; i++)
-        rc = put64(out, t->counts[i]);
-    return rc;
+    for (int i = 0; i < 3; i++)
+        p = put32(p, ints[i]);
+    for (int i = 0; i < 7; i++)
+        p = put64(p, longs[i]);
+    for (int i = 0; i < t->n_targets; i++)
+        p = put64(p, t->records[i]);
+    for (int64_t i = lo; i < hi; i++)
+        p = put64(p, t->counts[i]);
+    out->l += size;
+    out->s[out->l] = '\0';
+    return 0;
 }
 
 int tally_unpack_add(tally_t *sum, const char *data, size_t len, const char *what, tally_t *ends)

@@ -24,6 +24,8 @@ typedef struct {
 } fdio_file_t;
 
 int fdio_begin(fdio_file_t *f, const char *path);
+/* len bytes at offset off of the file (threads may write apart at once). */
+int fdio_write_at(fdio_file_t *f, const char *data, size_t len, int64_t off);
 int fdio_append(void *file, const char *data, size_t len); /* file: an fdio_file_t */
 int fdio_commit(fdio_file_t *f);
 void fdio_abort(fdio_file_t *f);
