@@ -17,7 +17,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -pthread
 VERSION  := $(shell sed -n 's/.*"version": *"\([0-9][^"]*\)".*/\1/p' dxapp.json | head -1)
 CPPFLAGS += -D_GNU_SOURCE -DREGCOUNT_VERSION='"$(VERSION)"'
-LIBS      = -lhts -lcurl -ljansson -lpthread -lm
+LIBS      = -lhts -lcurl -ljansson -lz -lpthread -lm
 # The bundled libraries sit in resources/usr/lib/regcount, unpacked at / on
 # the worker. DT_RPATH (not RUNPATH) so that it also serves the libraries'
 # own dependencies (libhts needs libcurl-gnutls, and so on).

@@ -11,7 +11,7 @@ if ! command -v "${cc%% *}" > /dev/null 2>&1; then
     exit 1
 fi
 missing="" pkgs=""
-for pair in htslib/sam.h:libhts-dev curl/curl.h:libcurl4-gnutls-dev jansson.h:libjansson-dev; do
+for pair in htslib/sam.h:libhts-dev curl/curl.h:libcurl4-gnutls-dev jansson.h:libjansson-dev zlib.h:zlib1g-dev; do
     header=${pair%%:*} pkg=${pair#*:}
     if ! printf '#include <%s>\n' "$header" | $cc -E -x c - > /dev/null 2>&1; then
         missing="$missing $header" pkgs="$pkgs $pkg"

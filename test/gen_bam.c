@@ -2,6 +2,7 @@
  * gen_bam.c - deterministic test-data generator for regcount.
  *
  *   gen_bam PROFILE OUT.bam [--seed N] [--size-mb N] [--index] [--level N]
+ *                           [--fasta REF.fa]
  *                           [--threads N]
  *
  * Writes a BAM directly through htslib: every record is described by a small
@@ -221,6 +222,7 @@ typedef struct {
     uint64_t seed;
     int64_t size_mb;
     int level, threads, index;
+    const char *fasta; /* --fasta: where to write the reference */
 
     rng_t rng; /* profile-level decisions; only used while setting up */
 
@@ -1515,6 +1517,26 @@ static const struct {
 };
 #define N_PROFILES (int)(sizeof PROFILES / sizeof PROFILES[0])
 
+/* The reference of every @SQ line, 60 bases a line: reference tid is the
+ * pseudo-random genome from genome_offset(tid), as the reads are. */
+static void write_fasta(gen_t *g)
+{
+    FILE *f = fopen(g->fasta, "w");
+    if (!f) die(g, "cannot create %s", g->fasta);
+    char line[61];
+    for (int tid = 0; tid < g->n_refs; tid++) {
+        fprintf(f, ">%s\n", g->refs[tid].name);
+        uint32_t off = genome_offset(tid);
+        for (int64_t pos = 0; pos < g->refs[tid].len; pos += 60) {
+            int n = g->refs[tid].len - pos < 60 ? (int)(g->refs[tid].len - pos) : 60;
+            for (int i = 0; i < n; i++) line[i] = genome_base(g, off, pos + i);
+            line[n] = '\n';
+            fwrite(line, 1, n + 1, f);
+        }
+    }
+    if (fclose(f) != 0) die(g, "cannot write %s", g->fasta);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -1527,6 +1549,8 @@ static void usage(FILE *f)
             "  --seed N      PRNG seed (default %u); same arguments, same bytes\n"
             "  --size-mb N   bench only: approximate output size in MB (default 1024)\n"
             "  --index       also write OUT.bam.bai (BAI, sam_index_build3)\n"
+            "  --fasta F     also write the reference the reads were drawn from, as\n"
+            "                FASTA (for reference-based CRAMs made from OUT.bam)\n"
             "  --level N     BGZF compression level 0-9 (default: htslib's)\n"
             "  --threads N   compression/indexing threads (default: online CPUs,\n"
             "                0 = none); the output does not depend on it\n"
@@ -1564,6 +1588,7 @@ int main(int argc, char **argv)
         { "seed", required_argument, NULL, 's' },
         { "size-mb", required_argument, NULL, 'm' },
         { "index", no_argument, NULL, 'i' },
+        { "fasta", required_argument, NULL, 'f' },
         { "level", required_argument, NULL, 'l' },
         { "threads", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
@@ -1589,6 +1614,9 @@ int main(int argc, char **argv)
             break;
         case 'i':
             g.index = 1;
+            break;
+        case 'f':
+            g.fasta = optarg;
             break;
         case 'l':
             if (parse_int(optarg, "--level", 0, 9, &v) < 0) return 2;
@@ -1638,6 +1666,8 @@ int main(int argc, char **argv)
 
     profile_fn(&g);
     write_bam(&g);
+    if (g.fasta)
+        write_fasta(&g);
 
     struct stat st;
     double secs = now_sec() - g.t0;

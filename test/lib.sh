@@ -22,6 +22,11 @@ if [ -x /usr/bin/python3 ] && [ "$(command -v python3)" != /usr/bin/python3 ]; t
     mkdir -p "$OUT/.bin" && ln -sf /usr/bin/python3 "$OUT/.bin/python3" && PATH=$OUT/.bin:$PATH
 fi
 
+# samtools (htslib 1.16) asks www.ebi.ac.uk for a CRAM's reference when
+# REF_PATH is unset; the tests have no network and give -T where needed.
+export REF_PATH=$OUT/no-reference-here/%s
+unset REF_CACHE
+
 # processes_named COMM PATTERN: pids of processes called COMM whose command
 # line contains PATTERN (from /proc: procps may not be installed).
 processes_named() {

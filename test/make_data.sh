@@ -11,7 +11,12 @@ profiles=("$@")
 for p in "${profiles[@]}"; do
     bam=test/data/$p.bam
     [ -s "$bam" ] && [ "$bam" -nt test/bin/gen_bam ] && continue
-    test/bin/gen_bam "$p" "$bam.tmp" 2>/dev/null
+    # small and medium also get the reference their reads come from, for
+    # reference-based CRAMs (make_cram.sh).
+    fasta=()
+    case $p in small | medium) fasta=(--fasta "test/data/$p.fa") ;; esac
+    test/bin/gen_bam "$p" "$bam.tmp" "${fasta[@]}" 2>/dev/null
+    [ ${#fasta[@]} -eq 0 ] || samtools faidx "test/data/$p.fa"
     mv "$bam.tmp" "$bam"
     # An unsorted BAM cannot be indexed; its tests borrow medium's index.
     [ "$p" = unsorted ] || samtools index "$bam"

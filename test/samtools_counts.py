@@ -19,7 +19,13 @@ of N bases tiling every @SQ (--bin N).
 Output: the count file ("Region <label>: <count>" lines, "Total reads:
 <sum>"), or with --tsv the table "#chrom start end name count".
 
-Usage: samtools_counts.py BAM [BAI] [--regions BED | --bin N]
+A CRAM is read the same way, decoding the fields that counting looks at
+(flag, reference, position, MAPQ, CIGAR: required_fields=0x3e, which
+samtools 1.17 and later set by themselves for view -c; htslib 1.16 cannot
+rebuild the sequence of a read that runs past the end of a short reference,
+with or without the reference); with -T FASTA, with its reference.
+
+Usage: samtools_counts.py FILE [INDEX] [--regions BED | --bin N] [-T FASTA]
            [-q INT] [-f FLAG] [-F FLAG] [-G FLAG] [--tsv] [--sample N] [--all]
 """
 import argparse
@@ -32,6 +38,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 REF_OPS = set("MDN=X")
 HTS_POS_MAX = (1 << 63) - 1
+
+
+# Options for reading the file (-T FASTA for a CRAM with a reference).
+READ_OPTS = []
 
 
 def samtools(*args):
@@ -89,8 +99,8 @@ def passes(flag, mapq, a):
 
 def records(bam, a):
     """(rname, beg, end, flag) of every record with a reference name."""
-    p = subprocess.Popen(["samtools", "view", bam], stdout=subprocess.PIPE, text=True,
-                         bufsize=1 << 20)
+    p = subprocess.Popen(["samtools", "view", *READ_OPTS, bam], stdout=subprocess.PIPE,
+                         text=True, bufsize=1 << 20)
     for line in p.stdout:
         f = line.split("\t", 6)
         if f[2] == "*":
@@ -146,7 +156,7 @@ def one_pass(bam, regions, a):
 def samtools_count(bam, bai, region, a):
     chrom, beg, end, _ = region
     where = "{%s}" % chrom if end >= HTS_POS_MAX else "{%s}:%d-%d" % (chrom, beg + 1, end)
-    cmd = ["view", "-c", "-q", str(a.q), "-f", str(a.f), "-F", str(a.F)]
+    cmd = ["view", *READ_OPTS, "-c", "-q", str(a.q), "-f", str(a.f), "-F", str(a.F)]
     if a.G:
         cmd += ["-G", str(a.G)]
     cmd += ["-X", bam, bai, where] if bai else [bam, where]
@@ -187,7 +197,13 @@ def main():
     p.add_argument("--tsv", action="store_true")
     p.add_argument("--sample", type=int, default=30)
     p.add_argument("--all", action="store_true")
+    p.add_argument("-T", dest="reference")
     a = p.parse_args()
+    with open(a.bam, "rb") as f:
+        if f.read(4) == b"CRAM":
+            READ_OPTS.extend(["--input-fmt-option", "required_fields=0x3e"])
+    if a.reference:
+        READ_OPTS.extend(["-T", a.reference])
     a.f, a.F, a.G = parse_flag(a.f), parse_flag(a.F), parse_flag(a.G)
     refs = references(a.bam)
     if a.regions:

@@ -20,13 +20,13 @@ bad_case() {
 
 small=$DATA/small.bam
 samtools view -h "$small" > "$OUT/text.sam"
-bad_case "SAM text" "text.sam is not a BAM file" "$OUT/text.sam"
+bad_case "SAM text" "text.sam is not a BAM or CRAM file" "$OUT/text.sam"
 gzip -c "$OUT/text.sam" > "$OUT/plain.bam"
 bad_case "gzip but not BGZF" "plain.bam is not BGZF-compressed BAM|plain.bam is not a BAM" "$OUT/plain.bam"
 : > "$OUT/empty.bam"
 bad_case "empty file" "empty.bam is empty" "$OUT/empty.bam"
 head -c 5000 /dev/urandom > "$OUT/random.bam"
-bad_case "random bytes" "random.bam is not a BAM file" "$OUT/random.bam"
+bad_case "random bytes" "random.bam is not a BAM or CRAM file" "$OUT/random.bam"
 bad_case "unreadable path" "cannot open BAM .*missing.bam: No such file" "$OUT/missing.bam"
 mkdir -p "$OUT/dir.bam"
 bad_case "a directory" "dir.bam is not a regular file" "$OUT/dir.bam"

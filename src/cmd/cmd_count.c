@@ -1,11 +1,11 @@
-/* cmd_count.c -- `regcount count`: count a local BAM per region. */
+/* cmd_count.c -- `regcount count`: count a local BAM or CRAM per region. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "bamfile.h"
+#include "alnfile.h"
 #include "commands.h"
 #include "countfile.h"
 #include "fdio.h"
@@ -23,6 +23,7 @@ typedef struct {
     const char *bed;    /* -b: the regions, or NULL */
     const char *bin;    /* --bin: the bin size as given, or NULL */
     const char *flags[4]; /* -q, -f, -F, -G as given, or NULL */
+    const char *reference; /* -T: a CRAM's reference, or NULL */
     int workers;
     double timeout;
     int from_index; /* --method index */
@@ -35,24 +36,26 @@ enum { OPT_BIN = 256, OPT_TSV, OPT_QUIET };
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: regcount count [options] BAM [BAI]\n"
+            "Usage: regcount count [options] FILE [INDEX]\n"
             "\n"
-            "Counts the reads of a coordinate-sorted BAM per region, exactly as\n"
-            "`samtools view -c [filters] BAM REGION` counts them, and writes\n"
+            "Counts the reads of a coordinate-sorted BAM or CRAM per region, exactly as\n"
+            "`samtools view -c [filters] FILE REGION` counts them, and writes\n"
             "  Region <label>: <count>    one line per region, in order\n"
             "  Total reads: <sum of the lines>\n"
             "The regions are the reference sequences (@SQ lines, in header order) unless\n"
             "-b or --bin says otherwise. A read counts in every region its span meets.\n"
             "\n"
             "Methods:\n"
-            "  scan   read every record. With an index (BAI given, or BAM.bai / BAM.csi\n"
-            "         found) the file is split into parts of equal compressed size counted\n"
-            "         by parallel worker processes; without one it is read in one pass with\n"
-            "         multi-threaded decompression.\n"
-            "  index  take the per-reference counts the index holds (samtools writes them)\n"
-            "         and read only the first records of each reference sequence, to leave\n"
-            "         out the ones samtools does not count; as exact, and about instant.\n"
-            "         Whole reference sequences with no filter only.\n"
+            "  scan   read every record. With an index (given, or found next to the file:\n"
+            "         FILE.bai, FILE.csi, FILE.crai, or with .bam/.cram replaced) the file is\n"
+            "         split into parts of equal compressed size counted by parallel worker\n"
+            "         processes; without one it is read in one pass with several threads.\n"
+            "  index  BAM: take the per-reference counts the index holds (samtools writes\n"
+            "         them) and read only the first records of each reference sequence, to\n"
+            "         leave out the ones samtools does not count. CRAM: read the container\n"
+            "         headers the CRAI points at, which hold their record counts, and decode\n"
+            "         only the containers that hold several references or such records.\n"
+            "         As exact, and about instant. Whole reference sequences, no filter.\n"
             "\n"
             "Regions:\n"
             "  -b, --regions FILE   the intervals of a BED file (plain or gzip): chrom, start,\n"
@@ -67,6 +70,9 @@ static void usage(FILE *out)
             "\n"
             "Options:\n"
             "  -m, --method M       scan or index [scan]\n"
+            "  -T, --reference FASTA  a CRAM's reference (with its .fai), for the rare CRAM\n"
+            "                       htslib cannot decode without it; never fetched from the\n"
+            "                       network [none]\n"
             "  -o, --output FILE    write the count file to FILE [standard output]\n"
             "      --tsv FILE       also write the counts as a table (#chrom start end name\n"
             "                       count, BED coordinates) to FILE\n"
@@ -88,11 +94,12 @@ static int parse_args(int argc, char **argv, count_args_t *a)
         {"min-MQ", required_argument, NULL, 'q'},     {"require-flags", required_argument, NULL, 'f'},
         {"excl-flags", required_argument, NULL, 'F'}, {"tsv", required_argument, NULL, OPT_TSV},
         {"quiet", no_argument, NULL, OPT_QUIET},      {"help", no_argument, NULL, 'h'},
+        {"reference", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0}};
     *a = (count_args_t){.workers = opt_online_cores()};
     int c, rc = 0;
     long long n;
-    while (rc == 0 && (c = getopt_long(argc, argv, "m:o:j:t:b:q:f:F:G:h", longopts, NULL)) != -1) {
+    while (rc == 0 && (c = getopt_long(argc, argv, "m:o:j:t:b:q:f:F:G:T:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (strcmp(optarg, "scan") != 0 && strcmp(optarg, "index") != 0)
@@ -107,6 +114,7 @@ static int parse_args(int argc, char **argv, count_args_t *a)
         case 'f': a->flags[1] = optarg; break;
         case 'F': a->flags[2] = optarg; break;
         case 'G': a->flags[3] = optarg; break;
+        case 'T': a->reference = optarg; break;
         case 'j':
             if ((rc = opt_int("-j", optarg, 1, 1024, &n)) == 0)
                 a->workers = (int)n;
@@ -128,7 +136,7 @@ static int parse_args(int argc, char **argv, count_args_t *a)
 
 /* What to count, from the options: the regions (for in's header) and the
  * filter. Bad values are the input's fault (exit 3), as in the job. */
-static int make_spec(const count_args_t *a, const bamfile_t *in, regions_t *r, filter_t *f)
+static int make_spec(const count_args_t *a, const alnfile_t *in, regions_t *r, filter_t *f)
 {
     static const char *const names[] = {"-q", "-f", "-F", "-G"};
     uint16_t *flag[] = {NULL, &f->require, &f->exclude, &f->exclude_all};
@@ -199,8 +207,8 @@ static int publish(const count_args_t *a, const regions_t *r, const tally_t *tot
 static int run(const count_args_t *a)
 {
     double start = log_now();
-    bamfile_t in;
-    int rc = bamfile_open(&in, a->bam, a->bai, BAMFILE_FIND_INDEX);
+    alnfile_t in;
+    int rc = alnfile_open(&in, a->bam, a->bai, ALNFILE_FIND_INDEX);
     if (rc != 0)
         return rc;
     regions_t r = {0};
@@ -208,13 +216,15 @@ static int run(const count_args_t *a)
     tally_t total;
     rc = make_spec(a, &in, &r, &f);
     scan_opts_t so = {.regions = &r, .filter = filter_none(&f) ? NULL : &f,
-                      .workers = a->workers, .timeout = a->timeout};
-    if (rc == 0 && a->from_index && !in.idx)
-        rc = rc_fail(RC_EINPUT, "%s: the index method needs the BAM's index", a->bam);
+                      .workers = a->workers, .timeout = a->timeout,
+                      .reference = a->reference};
+    if (rc == 0 && a->from_index && !alnfile_indexed(&in))
+        rc = rc_fail(RC_EINPUT, "%s: the index method needs the %s's index", a->bam,
+                     alnfile_kind_name(&in));
     else if (rc == 0 && a->from_index)
         rc = idxcount_run(&in, NULL, NULL, &total);
     else if (rc == 0)
-        rc = scan_bam(&in, &so, &total);
+        rc = scan_file(&in, &so, &total);
     if (rc == 0) {
         rc = publish(a, &r, &total);
         char b[16];
@@ -224,7 +234,7 @@ static int run(const count_args_t *a)
         tally_free(&total);
     }
     regions_free(&r);
-    bamfile_close(&in);
+    alnfile_close(&in);
     return rc;
 }
 

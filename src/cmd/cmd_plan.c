@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bamfile.h"
+#include "alnfile.h"
 #include "commands.h"
 #include "opt.h"
 #include "plan.h"
@@ -44,11 +44,11 @@ int main_plan(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    bamfile_t in;
+    alnfile_t in;
     plan_t plan;
-    int rc = bamfile_open(&in, argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL,
-                            BAMFILE_FIND_INDEX);
-    if (rc == 0 && !in.idx)
+    int rc = alnfile_open(&in, argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL,
+                            ALNFILE_FIND_INDEX);
+    if (rc == 0 && !alnfile_indexed(&in))
         rc = rc_fail(RC_EINPUT, "%s has no index: without one there is nothing to split", in.path);
     if (rc == 0 && (rc = plan_make(&in, (int)n, &plan)) == 0) {
         char desc[256];
@@ -59,7 +59,7 @@ int main_plan(int argc, char **argv)
         plan_free(&plan);
     }
     if (rc == 0 || in.hdr)
-        bamfile_close(&in);
+        alnfile_close(&in);
     if (rc != 0)
         fprintf(stderr, "regcount: %s\n", rc_message());
     return rc_exit_status(rc);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alnfile.h"
 #include "commands.h"
 #include "rc.h"
 #include "version.h"
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
     /* A closed pipe is an error to report (or, for a download thread, the
      * sign that the counting thread has all it needs), not a death. */
     signal(SIGPIPE, SIG_IGN);
+    alnfile_no_reference_server();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <htslib/cram.h>
+#include <htslib/hfile.h>
 #include <htslib/hts_endian.h>
 #include <htslib/sam.h>
 
@@ -190,45 +192,94 @@ static int stopped_early(const count_opts_t *o, tally_t *t, uint64_t voff, int r
     return r;
 }
 
+/* Check and add one record that was read at voff. */
+static inline int add_record(const count_opts_t *o, sweep_t *sw, const record_t *rec, tally_t *t,
+                             uint64_t voff)
+{
+    int rc = check_record(o, rec, t, voff);
+    if (rc != 0)
+        return rc;
+    if (rec->tid >= 0) {
+        t->records[rec->tid]++;
+        count_record(o, sw, rec, t);
+    } else {
+        t->unplaced++;
+    }
+    if (t->n_records++ == 0) {
+        t->first_tid = rec->tid;
+        t->first_pos = rec->pos;
+    }
+    t->last_tid = rec->tid;
+    t->last_pos = rec->pos;
+    if (o->progress && (t->n_records & (PROGRESS_EVERY - 1)) == 0)
+        o->progress(o->progress_arg, voff);
+    return 0;
+}
+
+static int sweep_start(const count_opts_t *o, tally_t *t, sweep_t *sw)
+{
+    memset(sw, 0, sizeof *sw);
+    return o->regions && !regions_whole_refs(o->regions) ? sweep_init(sw, o->regions, t->counts) : 0;
+}
+
 int count_records(BGZF *fp, const count_opts_t *o, tally_t *t)
 {
     reader_t rd = {.fp = fp, .threaded = htsx_bgzf_threaded(fp), .o = o};
-    sweep_t sw = {0};
-    int rc = o->regions && !regions_whole_refs(o->regions) ? sweep_init(&sw, o->regions, t->counts)
-                                                           : 0;
+    sweep_t sw;
+    int rc = sweep_start(o, t, &sw);
     uint64_t voff = bgzf_tell(fp);
     while (rc == 0 && (voff = bgzf_tell(fp)) < o->end) {
         record_t rec;
         int r = read_record(&rd, voff, &rec);
         if (r != 1) {
-            if (r != 0 || o->end != BAMFILE_VOFF_END)
+            if (r != 0 || o->end != ALNFILE_VOFF_END)
                 rc = stopped_early(o, t, voff, r);
             break;
         }
-        if ((rc = check_record(o, &rec, t, voff)) != 0)
-            break;
-        if (rec.tid >= 0) {
-            t->records[rec.tid]++;
-            count_record(o, &sw, &rec, t);
-        } else {
-            t->unplaced++;
-        }
-        if (t->n_records++ == 0) {
-            t->first_tid = rec.tid;
-            t->first_pos = rec.pos;
-        }
-        t->last_tid = rec.tid;
-        t->last_pos = rec.pos;
-        if (o->progress && (t->n_records & (PROGRESS_EVERY - 1)) == 0)
-            o->progress(o->progress_arg, voff);
+        rc = add_record(o, &sw, &rec, t, voff);
     }
-    if (rc == 0 && o->end != BAMFILE_VOFF_END && voff != o->end)
+    if (rc == 0 && o->end != ALNFILE_VOFF_END && voff != o->end)
         rc = rc_fail(RC_EINPUT,
                      "%s: a record crosses the split point at byte %lld: the index does not "
                      "belong to this BAM, or the BAM is not sorted",
                      o->path, file_offset(o, o->end));
     sweep_free(&sw);
     free(rd.spill);
+    return rc;
+}
+
+/* Where a CRAM stream has been read to, as the virtual offset of that
+ * byte of the file (o->addr_base added). */
+static uint64_t cram_voff(htsFile *fp, const count_opts_t *o)
+{
+    return (uint64_t)(o->addr_base + htell(cram_fd_get_fp(fp->fp.cram))) << 16;
+}
+
+int count_cram_records(htsFile *fp, sam_hdr_t *hdr, const count_opts_t *opts, tally_t *t)
+{
+    count_opts_t o = *opts;
+    o.addr_base = 0; /* the offsets below are the file's already */
+    bam1_t *b = bam_init1();
+    sweep_t sw;
+    int rc = b ? sweep_start(&o, t, &sw) : rc_fail(RC_EINTERNAL, "out of memory");
+    int r = 0;
+    while (rc == 0 && (r = sam_read1(fp, hdr, b)) >= 0) {
+        const bam1_core_t *c = &b->core;
+        record_t rec = {.tid = c->tid, .pos = c->pos, .flag = c->flag, .n_cigar = c->n_cigar,
+                        .mapq = c->qual, .cigar = (const uint8_t *)bam_get_cigar(b)};
+        rc = add_record(&o, &sw, &rec, t, cram_voff(fp, opts));
+    }
+    if (rc == 0 && r < -1) {
+        t->failed_at = (int64_t)(cram_voff(fp, opts) >> 16);
+        rc = rc_fail(RC_EINPUT, "%s: htslib cannot decode the records near byte %lld: the CRAM is "
+                     "corrupt there%s", o.path, (long long)t->failed_at,
+                     o.reference ? "" : ", or cannot be decoded without its reference (give it "
+                                        "as the reference FASTA)");
+    }
+    if (b) {
+        sweep_free(&sw);
+        bam_destroy1(b);
+    }
     return rc;
 }
 

@@ -17,8 +17,9 @@
 
 #include <stdint.h>
 #include <htslib/bgzf.h>
+#include <htslib/sam.h>
 
-#include "bamfile.h"
+#include "alnfile.h"
 #include "filter.h"
 #include "regions.h"
 #include "tally.h"
@@ -30,11 +31,12 @@ typedef struct {
     const char *path;      /* for messages */
     int64_t addr_base;     /* added to block addresses in messages (a
                               stream that starts inside the file) */
-    uint64_t end;          /* stop at this virtual offset, or BAMFILE_VOFF_END */
+    uint64_t end;          /* stop at this virtual offset, or ALNFILE_VOFF_END */
     int check_sorted;      /* fail on a record out of coordinate order */
     int start_from_index;  /* the start offset came from the index */
     const regions_t *regions; /* NULL: whole reference sequences */
     const filter_t *filter;   /* NULL: none */
+    const char *reference;    /* CRAM: the reference given, or NULL (for messages) */
     count_progress_fn progress;
     void *progress_arg;
 } count_opts_t;
@@ -49,6 +51,11 @@ typedef struct {
  * then says where the data could not be read, for a reread); RC_EINTERNAL
  * when out of memory. */
 int count_records(BGZF *fp, const count_opts_t *opts, tally_t *t);
+
+/* The same for a CRAM that htslib decodes, to its end (opts->end is not
+ * used; cramfeed.h hands htslib exactly the containers to count). Block
+ * addresses in messages are the stream's offset plus opts->addr_base. */
+int count_cram_records(htsFile *fp, sam_hdr_t *hdr, const count_opts_t *opts, tally_t *t);
 
 /* From fp's position, read the records of reference sequence tid that have
  * no position (pos -1; they sort first) and add to *skipped those samtools

@@ -6,13 +6,18 @@
  * and an end not past 0, which samtools does not count. Such records sort
  * first in their reference sequence, so reading the first records of each
  * reference sequence that has any (a block or two) finds them all.
+ *
+ * A CRAI holds no counts, but each container header it points at holds
+ * its reference id and number of records (cramhdr.h): those are read, and
+ * only the containers of several references, or whose records start at
+ * position 0 (where records without a position may be), are decoded.
  */
 #ifndef RC_IDXCOUNT_H
 #define RC_IDXCOUNT_H
 
 #include <stdint.h>
 
-#include "bamfile.h"
+#include "alnfile.h"
 #include "count.h"
 
 /* Make bytes [beg, end) of in->path readable (a remote BAM's mirror
@@ -21,7 +26,8 @@ typedef int (*idxcount_fetch_fn)(void *arg, int64_t beg, int64_t end);
 
 /* Count in (which must have an index) into total (initialised here).
  * Returns 0; RC_EINPUT when the index holds no per-reference counts (the
- * message suggests the scan method) or the BAM cannot be read there. */
-int idxcount_run(const bamfile_t *in, idxcount_fetch_fn fetch, void *arg, tally_t *total);
+ * message suggests the scan method), the file cannot be read there, or a
+ * CRAI does not belong to the CRAM. */
+int idxcount_run(const alnfile_t *in, idxcount_fetch_fn fetch, void *arg, tally_t *total);
 
 #endif

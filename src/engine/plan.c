@@ -1,9 +1,11 @@
-/* plan.c -- split a BAM into parts of about equal compressed size; see plan.h.
+/* plan.c -- split a BAM or CRAM into parts of about equal compressed size;
+ * see plan.h.
  *
- * Candidates for split points are the first chunk offsets the index gives
- * for positions sampled along each reference sequence: each one is the start
- * of a record. Sampling is denser where there are more compressed bytes, and
- * for each of the n-1 target byte offsets the nearest candidate is taken.
+ * Candidates for split points are, in a BAM, the first chunk offsets the
+ * index gives for positions sampled along each reference sequence: each one
+ * is the start of a record. Sampling is denser where there are more
+ * compressed bytes. In a CRAM they are the container starts the CRAI lists.
+ * For each of the n-1 target byte offsets the nearest candidate is taken.
  */
 #include "plan.h"
 
@@ -58,7 +60,7 @@ static int offset_at(const hts_idx_t *idx, int tid, hts_pos_t pos, uint64_t *vof
 
 /* Candidates from the reference sequences whose records overlap the range
  * [from, to) of virtual offsets. */
-static int collect_candidates(const bamfile_t *in, uint64_t from, uint64_t to, uint64_t spacing,
+static int collect_candidates(const alnfile_t *in, uint64_t from, uint64_t to, uint64_t spacing,
                               candidates_t *c)
 {
     int nref = sam_hdr_nref(in->hdr);
@@ -89,6 +91,40 @@ static int collect_candidates(const bamfile_t *in, uint64_t from, uint64_t to, u
         }
     }
     return 0;
+}
+
+/* A CRAM's candidates: its containers in [from, to), where the CRAI says
+ * they start, with the reference and position of their first slice. */
+static int cram_candidates(const alnfile_t *in, uint64_t from, uint64_t to, candidates_t *c)
+{
+    const crai_t *x = &in->crai;
+    int64_t e = 0;
+    for (int64_t i = 0; i < x->n_containers; i++) {
+        uint64_t voff = (uint64_t)x->containers[i] << 16;
+        while (e < x->n && x->e[e].container < x->containers[i])
+            e++;
+        int rc = voff >= from && voff < to
+                     ? add_candidate(c, voff, x->e[e].ref_id, x->e[e].start - 1) : 0;
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Where a CRAM's trailing containers of unplaced reads (reference id -1
+ * only) start, as a virtual offset; the end of its data if there are none. */
+static uint64_t cram_unplaced_start(const alnfile_t *in)
+{
+    const crai_t *x = &in->crai;
+    int64_t i = x->n;
+    while (i > 0 && x->e[i - 1].ref_id == -1)
+        i--;
+    /* The container of e[i] holds unplaced reads only if none of its
+     * entries came before i. */
+    while (i < x->n && i > 0 && x->e[i - 1].container == x->e[i].container)
+        i++;
+    int64_t off = i < x->n ? x->e[i].container : in->cram_data_end;
+    return (uint64_t)off << 16;
 }
 
 static int by_voff(const void *a, const void *b)
@@ -124,14 +160,17 @@ static int one_part(plan_t *plan, uint64_t beg, uint64_t end)
     return 0;
 }
 
-int plan_make(const bamfile_t *in, int n_parts, plan_t *plan)
+int plan_make(const alnfile_t *in, int n_parts, plan_t *plan)
 {
     memset(plan, 0, sizeof *plan);
     plan->file_size = in->size;
+    if (in->kind == ALNFILE_CRAM)
+        return plan_make_range(in, n_parts, in->data_voff,
+                               in->crai.n ? cram_unplaced_start(in) : ALNFILE_CRAM_END(in), plan);
     if (!in->idx)
-        return one_part(plan, in->data_voff, BAMFILE_VOFF_END);
+        return one_part(plan, in->data_voff, ALNFILE_VOFF_END);
     uint64_t end = htsx_unplaced_start(in->idx);
-    if (end != BAMFILE_VOFF_END && (end >> 16) > (uint64_t)in->size)
+    if (end != ALNFILE_VOFF_END && (end >> 16) > (uint64_t)in->size)
         return rc_fail(RC_EINPUT, "index %s does not belong to %s: it points past the end of the file",
                        in->index_path, in->path);
     if (end < in->data_voff)
@@ -139,19 +178,20 @@ int plan_make(const bamfile_t *in, int n_parts, plan_t *plan)
     return plan_make_range(in, n_parts, in->data_voff, end, plan);
 }
 
-int plan_make_range(const bamfile_t *in, int n_parts, uint64_t beg, uint64_t end, plan_t *plan)
+int plan_make_range(const alnfile_t *in, int n_parts, uint64_t beg, uint64_t end, plan_t *plan)
 {
     memset(plan, 0, sizeof *plan);
     plan->file_size = in->size;
-    plan->skips_unplaced = end != BAMFILE_VOFF_END;
+    int cram = in->kind == ALNFILE_CRAM;
+    plan->skips_unplaced = cram ? end < ALNFILE_CRAM_END(in) : end != ALNFILE_VOFF_END;
     uint64_t first = beg >> 16;
-    uint64_t last = end == BAMFILE_VOFF_END ? (uint64_t)in->size : end >> 16;
-    if (n_parts <= 1 || last <= first)
+    uint64_t last = end == ALNFILE_VOFF_END ? (uint64_t)in->size : end >> 16;
+    if (n_parts <= 1 || last <= first || (cram && !in->crai.n))
         return one_part(plan, beg, end);
 
     uint64_t spacing = (last - first) / ((uint64_t)n_parts * SAMPLES_PER_PART) + 1;
     candidates_t c = {0};
-    int rc = collect_candidates(in, beg, end, spacing, &c);
+    int rc = cram ? cram_candidates(in, beg, end, &c) : collect_candidates(in, beg, end, spacing, &c);
     if (rc != 0) {
         free(c.a);
         return rc;
@@ -172,7 +212,7 @@ int plan_make_range(const bamfile_t *in, int n_parts, uint64_t beg, uint64_t end
         size_t i = nearest(&c, from, target);
         candidate_t *best = &c.a[i];
         from = i + 1;
-        if (best->voff <= p->beg || (end != BAMFILE_VOFF_END && best->voff >= end))
+        if (best->voff <= p->beg || (end != ALNFILE_VOFF_END && best->voff >= end))
             continue;
         p->end = best->voff;
         p++;
@@ -193,7 +233,7 @@ void plan_free(plan_t *plan)
 int64_t plan_part_bytes(const plan_t *plan, int i)
 {
     const plan_part_t *p = &plan->parts[i];
-    int64_t end = p->end == BAMFILE_VOFF_END ? plan->file_size : (int64_t)(p->end >> 16);
+    int64_t end = p->end == ALNFILE_VOFF_END ? plan->file_size : (int64_t)(p->end >> 16);
     return end - (int64_t)(p->beg >> 16);
 }
 

@@ -1,10 +1,12 @@
-/* plan.h -- split a BAM into parts of about equal compressed size.
+/* plan.h -- split a BAM or CRAM into parts of about equal compressed size.
  *
  * A part is a range of virtual offsets [beg, end) that starts and ends at
  * record starts, so that reading every part counts each record exactly once
  * whatever reference sequence it belongs to. Split points come from the
- * index (the start offsets of its chunks), so a large reference sequence can
- * be split into several parts and many small ones can share one.
+ * index (a BAI's chunk starts, a CRAI's containers), so a large reference
+ * sequence can be split into several parts and many small ones can share
+ * one. In a CRAM a part is whole containers, and its virtual offsets are
+ * byte offsets shifted left by 16, as a BAM's block addresses are.
  */
 #ifndef RC_PLAN_H
 #define RC_PLAN_H
@@ -12,10 +14,10 @@
 #include <stdint.h>
 #include <htslib/sam.h>
 
-#include "bamfile.h"
+#include "alnfile.h"
 
 typedef struct {
-    uint64_t beg, end; /* virtual offsets; end may be BAMFILE_VOFF_END */
+    uint64_t beg, end; /* virtual offsets; end may be ALNFILE_VOFF_END */
     int tid;           /* where the part starts, roughly, for messages */
     hts_pos_t pos;
 } plan_part_t;
@@ -30,16 +32,17 @@ typedef struct {
 } plan_t;
 
 /* Plan n_parts parts for in: its placed reads, from the first record to
- * where the index says the unplaced unmapped reads start. Without an index
- * there is one part, the whole file. Fewer parts than asked come back when
+ * where the index says the unplaced unmapped reads start (in a CRAM, the
+ * containers that hold only those). Without an index there is one part,
+ * the whole file. Fewer parts than asked come back when
  * the file is too small to split. Returns 0, or RC_EINPUT when the index
  * points outside the file. */
-int plan_make(const bamfile_t *in, int n_parts, plan_t *plan);
+int plan_make(const alnfile_t *in, int n_parts, plan_t *plan);
 
 /* Plan n_parts parts of the range [beg, end) of virtual offsets, which
  * must start and end at record starts (a part of a plan made elsewhere).
  * Needs the index. */
-int plan_make_range(const bamfile_t *in, int n_parts, uint64_t beg, uint64_t end, plan_t *plan);
+int plan_make_range(const alnfile_t *in, int n_parts, uint64_t beg, uint64_t end, plan_t *plan);
 
 void plan_free(plan_t *plan);
 

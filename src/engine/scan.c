@@ -1,10 +1,13 @@
 /* scan.c -- count by reading every record; see scan.h. */
 #include "scan.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cramcount.h"
 #include "htsx.h"
 #include "log.h"
 #include "rc.h"
@@ -35,24 +38,39 @@ static int local_open(const scan_source_t *src, uint64_t beg, uint64_t end, scan
     return 0;
 }
 
+/* A CRAM's ranges are read where they lie in the file. */
+static int local_open_ranges(const scan_source_t *src, const int64_t (*ranges)[2], int n,
+                             scan_input_t *in)
+{
+    (void)ranges, (void)n;
+    *in = (scan_input_t){.fd_is_file = 1};
+    if ((in->fd = open(src->name, O_RDONLY)) < 0)
+        return rc_fail_errno(RC_EINPUT, "cannot open %s", src->name);
+    return 0;
+}
+
 /* Closing a file that was only read cannot lose anything; a read error has
  * already been reported by then. */
 static int local_close(const scan_source_t *src, scan_input_t *in)
 {
     (void)src;
-    bgzf_close(in->fp);
+    if (in->fp)
+        bgzf_close(in->fp);
+    else
+        close(in->fd);
     return 0;
 }
 
 scan_source_t scan_local_source(const char *path)
 {
-    return (scan_source_t){.open = local_open, .close = local_close, .name = path};
+    return (scan_source_t){.open = local_open, .open_ranges = local_open_ranges,
+                           .close = local_close, .name = path};
 }
 
 /* ---- workers ------------------------------------------------------------ */
 
 typedef struct {
-    const bamfile_t *in;
+    const alnfile_t *in;
     const plan_t *plan;
     const scan_opts_t *opts;
     const scan_source_t *source;
@@ -75,6 +93,13 @@ static void send_progress(void *arg, uint64_t voff)
 static int count_once(scan_ctx_t *c, int index, tally_t *t)
 {
     const plan_part_t *p = &c->plan->parts[index];
+    if (c->in->kind == ALNFILE_CRAM) {
+        count_opts_t o = {.regions = c->opts->regions, .filter = c->opts->filter,
+                          .reference = c->opts->reference, .check_sorted = 1,
+                          .progress = send_progress, .progress_arg = c};
+        int64_t end = p->end == ALNFILE_VOFF_END ? c->in->cram_data_end : (int64_t)(p->end >> 16);
+        return cramcount_range(c->in, c->source, (int64_t)(p->beg >> 16), end, &o, 0, t);
+    }
     scan_input_t in;
     int rc = c->source->open(c->source, p->beg, p->end, &in);
     if (rc != 0)
@@ -82,7 +107,7 @@ static int count_once(scan_ctx_t *c, int index, tally_t *t)
     uint64_t rel = (uint64_t)in.base << 16;
     count_opts_t o = {.path = c->source->name,
                       .addr_base = in.base,
-                      .end = p->end == BAMFILE_VOFF_END ? BAMFILE_VOFF_END : p->end - rel,
+                      .end = p->end == ALNFILE_VOFF_END ? ALNFILE_VOFF_END : p->end - rel,
                       .check_sorted = 1,
                       .start_from_index = index > 0,
                       .regions = c->opts->regions,
@@ -164,7 +189,7 @@ static void on_progress(int index, uint64_t voff, void *arg)
 
 /* ---- checks across parts ------------------------------------------------ */
 
-int scan_check_order(const bamfile_t *in, const tally_t *parts, int n)
+int scan_check_order(const alnfile_t *in, const tally_t *parts, int n)
 {
     const tally_t *prev = NULL;
     for (int i = 0; i < n; i++) {
@@ -198,8 +223,10 @@ static int indexed_records(const hts_idx_t *idx, int tid, uint64_t *n)
     return !plan_tid_range(idx, tid, &beg, &end);
 }
 
-int scan_check_index(const bamfile_t *in, const tally_t *total, int read_unplaced)
+int scan_check_index(const alnfile_t *in, const tally_t *total, int read_unplaced)
 {
+    if (!in->idx)
+        return 0; /* a CRAI holds no counts: each part was checked as it was read */
     int with_counts = 0;
     for (int tid = 0; tid < total->n_targets; tid++) {
         uint64_t n;
@@ -223,7 +250,7 @@ int scan_check_index(const bamfile_t *in, const tally_t *total, int read_unplace
 
 /* ---- the two ways to count ---------------------------------------------- */
 
-static int scan_parts(const bamfile_t *in, const plan_t *plan, const scan_opts_t *opts,
+static int scan_parts(const alnfile_t *in, const plan_t *plan, const scan_opts_t *opts,
                       const scan_source_t *source, tally_t *total)
 {
     int n = plan->n;
@@ -257,16 +284,22 @@ static int scan_parts(const bamfile_t *in, const plan_t *plan, const scan_opts_t
     return rc;
 }
 
-static int scan_sequential(const bamfile_t *in, const scan_opts_t *opts,
+static int scan_sequential(const alnfile_t *in, const scan_opts_t *opts,
                            const scan_source_t *source, tally_t *total)
 {
+    if (in->kind == ALNFILE_CRAM) {
+        count_opts_t o = {.regions = opts->regions, .filter = opts->filter,
+                          .reference = opts->reference};
+        return cramcount_range(in, source, in->cram_data, in->cram_data_end, &o, opts->workers,
+                               total);
+    }
     scan_input_t s;
-    int rc = source->open(source, in->data_voff, BAMFILE_VOFF_END, &s);
+    int rc = source->open(source, in->data_voff, ALNFILE_VOFF_END, &s);
     if (rc != 0)
         return rc;
     if (opts->workers > 1 && bgzf_mt(s.fp, opts->workers, 256) != 0)
         log_info("cannot start %d decompression threads; reading with one", opts->workers);
-    count_opts_t o = {.path = source->name, .addr_base = s.base, .end = BAMFILE_VOFF_END,
+    count_opts_t o = {.path = source->name, .addr_base = s.base, .end = ALNFILE_VOFF_END,
                       .regions = opts->regions, .filter = opts->filter};
     rc = count_records(s.fp, &o, total);
     int close_rc = source->close(source, &s);
@@ -275,7 +308,7 @@ static int scan_sequential(const bamfile_t *in, const scan_opts_t *opts,
 
 /* Count [beg, end) (the whole file: beg is in->data_voff and whole is set)
  * into total. */
-static int scan(const bamfile_t *in, uint64_t beg, uint64_t end, int whole,
+static int scan(const alnfile_t *in, uint64_t beg, uint64_t end, int whole,
                 const scan_opts_t *opts, tally_t *total)
 {
     scan_source_t local = scan_local_source(in->path);
@@ -283,7 +316,7 @@ static int scan(const bamfile_t *in, uint64_t beg, uint64_t end, int whole,
     int nref = sam_hdr_nref(in->hdr);
     int rc = tally_init(total, nref, opts->regions ? opts->regions->n : nref);
     plan_t plan = {0};
-    if (rc == 0 && whole && !in->idx)
+    if (rc == 0 && whole && !alnfile_indexed(in))
         rc = scan_sequential(in, opts, source, total);
     else if (rc == 0 && (rc = whole ? plan_make(in, opts->workers, &plan)
                                     : plan_make_range(in, opts->workers, beg, end, &plan)) == 0)
@@ -296,12 +329,12 @@ static int scan(const bamfile_t *in, uint64_t beg, uint64_t end, int whole,
     return rc;
 }
 
-int scan_bam(const bamfile_t *in, const scan_opts_t *opts, tally_t *total)
+int scan_file(const alnfile_t *in, const scan_opts_t *opts, tally_t *total)
 {
-    return scan(in, in->data_voff, BAMFILE_VOFF_END, 1, opts, total);
+    return scan(in, in->data_voff, ALNFILE_VOFF_END, 1, opts, total);
 }
 
-int scan_range(const bamfile_t *in, uint64_t beg, uint64_t end, const scan_opts_t *opts,
+int scan_range(const alnfile_t *in, uint64_t beg, uint64_t end, const scan_opts_t *opts,
                tally_t *total)
 {
     return scan(in, beg, end, 0, opts, total);

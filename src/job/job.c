@@ -119,7 +119,7 @@ int job_bam_inputs(job_t *job, int bai_required, job_bam_t *b)
 
 void job_bam_close(job_bam_t *b)
 {
-    bamfile_close(&b->in);
+    alnfile_close(&b->in);
     mirror_close(&b->mirror);
     dxfile_free(&b->bam.file);
     dxfile_free(&b->bai.file);
@@ -140,24 +140,25 @@ int job_open_mirrored(job_t *job, job_bam_t *b, int flags)
     if (rc == 0 && (rc = mirror_open_bam(m, bai ? bai->path : NULL, flags, &b->in)) == 0) {
         char size[16];
         log_info("open: %s header%s read (%s)", bam->file.name,
-                 flags & BAMFILE_NO_EOF_CHECK ? "" : " and end-of-file marker",
+                 flags & ALNFILE_NO_EOF_CHECK ? "" : " and end-of-file marker",
                  log_bytes(mirror_fetched(m), size));
     }
     return rc;
 }
 
-int job_scan(job_t *job, job_bam_t *b, const regions_t *regions, const filter_t *filter,
-             int local, const uint64_t *range, tally_t *t)
+int job_scan(job_t *job, job_bam_t *b, const job_count_t *c, int local, const uint64_t *range,
+             tally_t *t)
 {
     stream_opts_t so = {&job->env, &b->bam.file, job->connections, job->chunk};
     scan_source_t stream = stream_source(&so, b->bam.path);
-    scan_opts_t opts = {.regions = regions, .filter = filter, .workers = job->workers,
+    scan_opts_t opts = {.regions = c->regions, .filter = c->filter, .reference = c->reference,
+                        .workers = job->workers,
                         .timeout = job->timeout, .stall = job->stall,
                         .source = local ? NULL : &stream};
-    return range ? scan_range(&b->in, range[0], range[1], &opts, t) : scan_bam(&b->in, &opts, t);
+    return range ? scan_range(&b->in, range[0], range[1], &opts, t) : scan_file(&b->in, &opts, t);
 }
 
-/* <BAM name without .bam><suffix>, made safe. */
+/* <file name without .bam or .cram><suffix>, made safe. */
 static void output_name(const char *bam_name, const char *suffix, char *out, size_t size)
 {
     char stem[256];
@@ -165,6 +166,8 @@ static void output_name(const char *bam_name, const char *suffix, char *out, siz
     size_t n = strlen(stem);
     if (n > 4 && strcmp(stem + n - 4, ".bam") == 0)
         stem[n - 4] = '\0';
+    else if (n > 5 && strcmp(stem + n - 5, ".cram") == 0)
+        stem[n - 5] = '\0';
     char safe[256];
     jobio_safe_name(stem, safe, sizeof safe);
     snprintf(out, size, "%s%s", safe, suffix);

@@ -56,7 +56,7 @@ typedef struct {
     job_file_t bam, bai;
     int have_bai;
     mirror_t mirror; /* the BAM's sparse mirror, when it is not downloaded */
-    bamfile_t in;
+    alnfile_t in;
 } job_bam_t;
 
 /* Initialise b, then read and describe inputs mappings_sorted_bam and
@@ -82,16 +82,22 @@ int job_make_dirs(const char *path);
 
 /* Download the BAI (if given) and open the BAM into b->in through a sparse
  * mirror at b->bam.path that holds only its header (and its end-of-file
- * marker unless flags has BAMFILE_NO_EOF_CHECK); see mirror.h. */
+ * marker unless flags has ALNFILE_NO_EOF_CHECK); see mirror.h. */
 int job_open_mirrored(job_t *job, job_bam_t *b, int flags);
 
-/* Count regions of b's BAM, the records filter lets through (NULL: all),
- * by reading every record with the job's workers: streamed from its
- * download URL, or (local set) from the downloaded file. The whole file,
- * or with range, the virtual offsets [range[0], range[1]). t is
- * initialised here. */
-int job_scan(job_t *job, job_bam_t *b, const regions_t *regions, const filter_t *filter,
-             int local, const uint64_t *range, tally_t *t);
+/* What job_scan counts, and with what. */
+typedef struct {
+    const regions_t *regions;
+    const filter_t *filter; /* NULL: every record */
+    const char *reference;  /* a CRAM's reference FASTA, or NULL */
+} job_count_t;
+
+/* Count c's regions of b's BAM or CRAM by reading every record with the
+ * job's workers: streamed from its download URL, or (local set) from the
+ * downloaded file. The whole file, or with range, the virtual offsets
+ * [range[0], range[1]). t is initialised here. */
+int job_scan(job_t *job, job_bam_t *b, const job_count_t *c, int local, const uint64_t *range,
+             tally_t *t);
 
 /* Write the count file and the table for regions (counts as the tally
  * keeps them), keep copies in ~/out/, upload them as <BAM name without

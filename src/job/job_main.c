@@ -1,11 +1,13 @@
-/* job_main.c -- the main entry point: count the BAM on this machine.
+/* job_main.c -- the main entry point: count the BAM or CRAM on this
+ * machine.
  *
- * By default the BAM is streamed: its header and end-of-file marker are
- * fetched into a sparse mirror and each worker reads its byte range from
- * the download URL (stream.h). download_first downloads the whole BAM
- * (every part's md5 checked) and then the BAI, and counts the local copy.
- * count_method index reads the counts from the BAI (idxcount.h). With
- * subjobs > 1, job_scatter (job_scatter.c) spreads the work instead.
+ * By default the file is streamed: its header and end-of-file marker are
+ * fetched into a sparse mirror and each worker reads its byte ranges from
+ * the download URL (stream.h). download_first downloads the whole file
+ * (every part's md5 checked) and then the index, and counts the local copy.
+ * count_method index counts from the index: a BAI's counts, or the CRAM
+ * container headers a CRAI points at (idxcount.h). With subjobs > 1,
+ * job_scatter (job_scatter.c) spreads the work instead.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -38,7 +40,8 @@ static int read_inputs(job_t *job, main_inputs_t *mi)
     if ((rc = job_spec_inputs(job, &mi->spec)) != 0 || (rc = job_bam_inputs(job, 0, &mi->b)) != 0)
         return rc;
     if (mi->from_index && !mi->b.have_bai)
-        return rc_fail(RC_EINPUT, "count_method index needs input %s (the BAM's index)", BAI_INPUT);
+        return rc_fail(RC_EINPUT, "count_method index needs input %s (the file's index)",
+                       BAI_INPUT);
     if (mi->from_index && !job_spec_plain(&mi->spec))
         return rc_fail(RC_EINPUT, "count_method index counts whole reference sequences with no "
                        "filter; count regions, bins or filtered reads with count_method scan");
@@ -53,7 +56,7 @@ static int open_downloaded(job_t *job, job_bam_t *b)
     if (rc == 0 && (rc = job_download_input(job, &b->bam)) == 0 && b->have_bai)
         rc = job_download_input(job, &b->bai);
     if (rc == 0)
-        rc = bamfile_open(&b->in, b->bam.path, b->have_bai ? b->bai.path : NULL, 0);
+        rc = alnfile_open(&b->in, b->bam.path, b->have_bai ? b->bai.path : NULL, 0);
     return rc;
 }
 
@@ -72,15 +75,17 @@ static int count_bam(job_t *job, main_inputs_t *mi, tally_t *t)
     log_info("count: %s with %d worker%s%s%s", b->bam.file.name, job->workers,
              job->workers == 1 ? "" : "s",
              mi->download_first ? " from the downloaded file" : ", streaming from the download URL",
-             b->in.idx ? "" : " (no index: one multi-threaded pass)");
-    return job_scan(job, b, &mi->spec.regions, job_spec_filter(&mi->spec), mi->download_first,
-                    NULL, t);
+             alnfile_indexed(&b->in) ? "" : " (no index: one multi-threaded pass)");
+    job_count_t c = {&mi->spec.regions, job_spec_filter(&mi->spec), mi->spec.reference};
+    return job_scan(job, b, &c, mi->download_first, NULL, t);
 }
 
 static int count_here(job_t *job, main_inputs_t *mi)
 {
     tally_t t;
     int rc = mi->download_first ? open_downloaded(job, &mi->b) : job_open_mirrored(job, &mi->b, 0);
+    if (rc == 0 && !mi->from_index)
+        rc = job_spec_reference(job, &mi->spec, mi->b.in.kind == ALNFILE_CRAM);
     if (rc == 0)
         rc = job_spec_regions(job, &mi->spec, mi->b.in.hdr);
     double start = log_now();

@@ -38,7 +38,7 @@
 static json_t *part_json(const plan_t *plan, int i)
 {
     const plan_part_t *p = &plan->parts[i];
-    json_int_t end = p->end == BAMFILE_VOFF_END ? -1 : (json_int_t)p->end;
+    json_int_t end = p->end == ALNFILE_VOFF_END ? -1 : (json_int_t)p->end;
     return json_pack("{s:i,s:i,s:I,s:I}", "index", i + 1, "count", plan->n, "beg",
                      (json_int_t)p->beg, "end", end);
 }
@@ -57,7 +57,7 @@ static int read_part(json_t *input, int *index, int *count, uint64_t *beg, uint6
     *index = (int)json_integer_value(i);
     *count = (int)json_integer_value(n);
     *beg = (uint64_t)json_integer_value(b);
-    *end = json_integer_value(e) < 0 ? BAMFILE_VOFF_END : (uint64_t)json_integer_value(e);
+    *end = json_integer_value(e) < 0 ? ALNFILE_VOFF_END : (uint64_t)json_integer_value(e);
     return 0;
 }
 
@@ -137,18 +137,30 @@ static int new_job(job_t *job, const char *function, const char *name, json_t *i
     return rc;
 }
 
-/* No BAI: download the BAM, index it with all cores, upload the index. */
+/* The suffix of the index samtools writes for the file at path: ".crai"
+ * for a CRAM, ".bai" for anything else (a BAM, or what will fail). */
+static const char *index_suffix(const char *path)
+{
+    htsFile *fp = hts_open(path, "r");
+    int is_cram = fp && hts_get_format(fp)->format == cram;
+    if (fp)
+        hts_close(fp);
+    return is_cram ? ".crai" : ".bai";
+}
+
+/* No index: download the file, index it with all cores, upload the index. */
 static int build_index(job_t *job, job_file_t *bam, char bai_path[600], char bai_id[64])
 {
     int rc = job_check_space(job, bam->file.size + bam->file.size / 100);
     if (rc == 0)
         rc = job_download_input(job, bam);
-    snprintf(bai_path, 600, "%s.bai", bam->path);
+    const char *suffix = rc == 0 ? index_suffix(bam->path) : ".bai";
+    snprintf(bai_path, 600, "%s%s", bam->path, suffix);
     log_info("index: no %s given: building the index of %s with %d threads", BAI_INPUT,
              bam->file.name, job->workers);
     if (rc == 0 && sam_index_build3(bam->path, bai_path, 0, job->workers) != 0)
-        rc = rc_fail(RC_EINPUT, "%s cannot be indexed: not a coordinate-sorted BAM, or corrupt",
-                     bam->path);
+        rc = rc_fail(RC_EINPUT, "%s cannot be indexed: not a coordinate-sorted BAM or CRAM, or "
+                     "corrupt", bam->path);
     kstring_t data = {0};
     FILE *f = rc == 0 ? fopen(bai_path, "rb") : NULL;
     char buf[65536];
@@ -157,7 +169,7 @@ static int build_index(job_t *job, job_file_t *bam, char bai_path[600], char bai
     if (f)
         fclose(f);
     char name[300];
-    snprintf(name, sizeof name, "%s.bai", bam->file.name);
+    snprintf(name, sizeof name, "%s%s", bam->file.name, suffix);
     if (rc == 0 && !data.s)
         rc = rc_fail(RC_EINTERNAL, "cannot read the index built at %s", bai_path);
     if (rc == 0)
@@ -176,7 +188,7 @@ static int open_for_planning(job_t *job, job_bam_t *b, char bai_id[64])
     }
     char bai_path[600];
     int rc = build_index(job, &b->bam, bai_path, bai_id);
-    return rc ? rc : bamfile_open(&b->in, b->bam.path, bai_path, 0);
+    return rc ? rc : alnfile_open(&b->in, b->bam.path, bai_path, 0);
 }
 
 static int launch(job_t *job, const job_file_t *bam, const char *bai_id, const plan_t *plan)
@@ -247,7 +259,9 @@ static int part_inputs(job_t *job, job_bam_t *b, job_spec_t *spec)
     if (rc == 0)
         rc = job_bam_inputs(job, 1, b);
     if (rc == 0)
-        rc = job_open_mirrored(job, b, BAMFILE_NO_EOF_CHECK);
+        rc = job_open_mirrored(job, b, ALNFILE_NO_EOF_CHECK);
+    if (rc == 0)
+        rc = job_spec_reference(job, spec, b->in.kind == ALNFILE_CRAM);
     return rc ? rc : job_spec_regions(job, spec, b->in.hdr);
 }
 
@@ -263,11 +277,12 @@ int job_scatter_part(job_t *job)
         rc = part_inputs(job, &b, &spec);
     if (rc == 0) {
         char to[32] = "the end";
-        if (range[1] != BAMFILE_VOFF_END)
+        if (range[1] != ALNFILE_VOFF_END)
             snprintf(to, sizeof to, "%" PRIu64, range[1] >> 16);
         log_info("count_part %d/%d: %s from byte %" PRIu64 " to %s, with %d workers", index, count,
                  b.bam.file.name, range[0] >> 16, to, job->workers);
-        if ((rc = job_scan(job, &b, &spec.regions, job_spec_filter(&spec), 0, range, &t)) == 0) {
+        job_count_t c = {&spec.regions, job_spec_filter(&spec), spec.reference};
+        if ((rc = job_scan(job, &b, &c, 0, range, &t)) == 0) {
             log_info("count_part %d/%d: %" PRIu64 " records", index, count, t.n_records);
             json_t *counts = NULL;
             if ((rc = tally_output(job, &t, index, &counts)) == 0 &&
@@ -285,7 +300,7 @@ int job_scatter_part(job_t *job)
 
 /* Every part's counts, in part order, added into total; checked for order
  * across parts. */
-static int add_parts(job_t *job, const bamfile_t *in, int64_t n_counts, json_t *parts,
+static int add_parts(job_t *job, const alnfile_t *in, int64_t n_counts, json_t *parts,
                      tally_t *total)
 {
     size_t n = json_array_size(parts);

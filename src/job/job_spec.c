@@ -3,13 +3,15 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <htslib/faidx.h>
 
 #include "log.h"
 #include "rc.h"
 
 /* The inputs that make the spec, which the subjobs get as they are. */
-static const char *const SPEC_INPUTS[] = {REGIONS_INPUT, "bin_size", "min_mapq", "require_flags",
-                                          "exclude_flags", "exclude_all_flags", NULL};
+static const char *const SPEC_INPUTS[] = {REGIONS_INPUT,        "bin_size",      "min_mapq",
+                                          "require_flags",      "exclude_flags", "exclude_all_flags",
+                                          REFERENCE_INPUT,      REFERENCE_INDEX_INPUT, NULL};
 
 /* A FLAG input (a string in samtools' notation), into *flag. */
 static int flag_input(job_t *job, const char *name, uint16_t *flag)
@@ -37,6 +39,12 @@ int job_spec_inputs(job_t *job, job_spec_t *s)
         rc = flag_input(job, "exclude_all_flags", &s->filter.exclude_all);
     if (rc == 0)
         rc = job_input_file(job, REGIONS_INPUT, 0, &s->bed, &s->have_bed);
+    if (rc == 0)
+        rc = job_input_file(job, REFERENCE_INPUT, 0, &s->ref, &s->have_ref);
+    if (rc == 0)
+        rc = job_input_file(job, REFERENCE_INDEX_INPUT, 0, &s->ref_index, &s->have_ref_index);
+    if (rc == 0 && s->have_ref_index && !s->have_ref)
+        rc = rc_fail(RC_EINPUT, "input %s without %s", REFERENCE_INDEX_INPUT, REFERENCE_INPUT);
     if (rc == 0 && s->have_bed && s->bin_size)
         rc = rc_fail(RC_EINPUT, "inputs regions and bin_size: count a BED file's regions or bins, "
                      "not both");
@@ -68,10 +76,42 @@ int job_spec_regions(job_t *job, job_spec_t *s, const sam_hdr_t *hdr)
     return 0;
 }
 
+int job_spec_reference(job_t *job, job_spec_t *s, int kind_cram)
+{
+    if (!s->have_ref)
+        return 0;
+    if (!kind_cram) {
+        log_info("reference: %s not needed for a BAM: not downloaded", s->ref.file.name);
+        return 0;
+    }
+    int rc = job_check_space(job, s->ref.file.size + s->ref_index.file.size);
+    if (rc == 0)
+        rc = job_download_input(job, &s->ref);
+    if (rc == 0 && s->have_ref_index) {
+        /* htslib finds the index as <FASTA>.fai. */
+        size_t size = sizeof s->ref_index.path;
+        rc = snprintf(s->ref_index.path, size, "%s.fai", s->ref.path) < (int)size
+                 ? job_download_input(job, &s->ref_index)
+                 : rc_fail(RC_EINPUT, "input %s: the name is too long", REFERENCE_INPUT);
+    }
+    faidx_t *fai = rc == 0 ? fai_load3(s->ref.path, NULL, NULL, FAI_CREATE) : NULL;
+    if (rc == 0 && !fai)
+        rc = rc_fail(RC_EINPUT, "input %s (%s) is not a FASTA file htslib can index (plain, or "
+                     "bgzip-compressed; not plain gzip)%s", REFERENCE_INPUT, s->ref.file.name,
+                     s->have_ref_index ? ", or its index does not belong to it" : "");
+    if (fai)
+        fai_destroy(fai);
+    if (rc == 0)
+        s->reference = s->ref.path;
+    return rc;
+}
+
 void job_spec_free(job_spec_t *s)
 {
     regions_free(&s->regions);
     dxfile_free(&s->bed.file);
+    dxfile_free(&s->ref.file);
+    dxfile_free(&s->ref_index.file);
 }
 
 int job_spec_plain(const job_spec_t *s)

@@ -1,5 +1,6 @@
 /* job_spec.h -- what the job counts, from its inputs: regions (a BED file),
- * bin_size, min_mapq, require_flags, exclude_flags, exclude_all_flags.
+ * bin_size, min_mapq, require_flags, exclude_flags, exclude_all_flags; and
+ * how: reference_fasta (with reference_fasta_index), for a CRAM.
  * Every entry point reads the same inputs (main passes them on to its
  * subjobs), so that count_part counts and gather labels the same regions.
  */
@@ -13,6 +14,8 @@
 #include "regions.h"
 
 #define REGIONS_INPUT "regions"
+#define REFERENCE_INPUT "reference_fasta"
+#define REFERENCE_INDEX_INPUT "reference_fasta_index"
 
 typedef struct {
     job_file_t bed;     /* input regions, when have_bed */
@@ -20,6 +23,9 @@ typedef struct {
     long long bin_size; /* 0: no bins */
     filter_t filter;
     regions_t regions;  /* made for the BAM's header by job_spec_regions */
+    job_file_t ref, ref_index; /* a CRAM's reference, when have_ref (and its .fai) */
+    int have_ref, have_ref_index;
+    const char *reference;     /* the reference's local path, once downloaded */
 } job_spec_t;
 
 /* Read and check the inputs (AppError for a bad value, or regions and
@@ -29,6 +35,12 @@ int job_spec_inputs(job_t *job, job_spec_t *s);
 
 /* Download the BED file (if any) and make the regions for hdr. */
 int job_spec_regions(job_t *job, job_spec_t *s, const sam_hdr_t *hdr);
+
+/* For a CRAM (kind_cram), download the reference if one was given, and
+ * its .fai next to it (or build the .fai, and the .gzi of a bgzipped
+ * FASTA); s->reference then names it. A BAM needs none: nothing is
+ * downloaded. */
+int job_spec_reference(job_t *job, job_spec_t *s, int kind_cram);
 
 void job_spec_free(job_spec_t *s);
 

@@ -1,4 +1,4 @@
-/* remote.c -- a sparse local mirror of a BAM on the platform; see remote.h. */
+/* mirror.c -- a sparse local mirror of a BAM or CRAM on the platform; see mirror.h. */
 #include "mirror.h"
 
 #include <errno.h>
@@ -14,8 +14,10 @@
 #define FIRST_PREFIX (256 << 10)
 /* A header larger than this is refused (bounded memory and disk). */
 #define MAX_PREFIX ((int64_t)1 << 30)
-/* The BGZF end-of-file marker is one empty block of 28 bytes. */
-#define EOF_BLOCK 28
+/* The end-of-file marker: one empty BGZF block of 28 bytes, or a CRAM 3
+ * end-of-file container of 38 (30 in CRAM 2.1). */
+#define BGZF_EOF 28
+#define CRAM_EOF 38
 
 int mirror_open(mirror_t *m, dx_env_t *env, const dxfile_t *file, const char *path)
 {
@@ -109,13 +111,26 @@ int mirror_fetch(mirror_t *m, int64_t beg, int64_t end)
     return 0;
 }
 
-int mirror_open_bam(mirror_t *m, const char *index_path, int flags, bamfile_t *in)
+/* 1 if the file whose start is in the mirror is a CRAM. */
+static int is_cram(const mirror_t *m)
 {
-    int rc = flags & BAMFILE_NO_EOF_CHECK ? 0 : mirror_fetch(m, m->size - EOF_BLOCK, m->size);
+    char magic[4];
+    return pread(m->fd, magic, 4, 0) == 4 && memcmp(magic, "CRAM", 4) == 0;
+}
+
+int mirror_open_bam(mirror_t *m, const char *index_path, int flags, alnfile_t *in)
+{
+    /* The BGZF marker first; a CRAM's container is longer, and the rest of
+     * it is fetched once the start says CRAM. */
+    int check_eof = !(flags & ALNFILE_NO_EOF_CHECK);
+    int rc = check_eof ? mirror_fetch(m, m->size - BGZF_EOF, m->size) : 0;
     for (int64_t prefix = FIRST_PREFIX; rc == 0; prefix *= 4) {
         if ((rc = mirror_fetch(m, 0, prefix)) != 0)
             break;
-        rc = bamfile_open(in, m->path, index_path, flags);
+        if (prefix == FIRST_PREFIX && check_eof && is_cram(m) &&
+            (rc = mirror_fetch(m, m->size - CRAM_EOF, m->size)) != 0)
+            break;
+        rc = alnfile_open(in, m->path, index_path, flags);
         if (rc == 0 || !in->header_unreadable || prefix >= m->size)
             return rc;
         if (prefix >= MAX_PREFIX)

@@ -1,18 +1,19 @@
-/* mirror.h -- a BAM on the platform, mirrored sparsely on local disk.
+/* mirror.h -- a BAM or CRAM on the platform, mirrored sparsely on local disk.
  *
  * The mirror is a file of the BAM's full size in which only the byte ranges
  * asked for have been fetched, each at its own offset: the header at the
  * start, the end-of-file marker at the end, the few blocks the index method
- * reads. htslib then opens the mirror as if it were the whole BAM, and every
- * check that works on a local BAM works on it. The rest is never fetched,
- * and holes read as zeros, which no BGZF block can be mistaken for.
+ * reads (for a CRAM, the container headers). htslib then opens the mirror as
+ * if it were the whole file, and every check that works on a local file
+ * works on it. The rest is never fetched, and holes read as zeros, which no
+ * BGZF block or CRAM container (its CRC32 checked) can be mistaken for.
  */
 #ifndef RC_MIRROR_H
 #define RC_MIRROR_H
 
 #include <stdint.h>
 
-#include "bamfile.h"
+#include "alnfile.h"
 #include "dx.h"
 #include "dxfetch.h"
 #include "dxfile.h"
@@ -39,11 +40,11 @@ int64_t mirror_fetched(const mirror_t *m);
 
 void mirror_close(mirror_t *m);
 
-/* Open the remote BAM through its mirror, as bamfile_open opens a local
+/* Open the remote BAM through its mirror, as alnfile_open opens a local
  * one (with the index at index_path, or none): fetches the end-of-file
- * marker (unless flags hold BAMFILE_NO_EOF_CHECK) and as much of the start as
+ * marker (unless flags hold ALNFILE_NO_EOF_CHECK) and as much of the start as
  * the header needs (growing the prefix until the header parses). Returns 0
  * or an error kind. */
-int mirror_open_bam(mirror_t *m, const char *index_path, int flags, bamfile_t *in);
+int mirror_open_bam(mirror_t *m, const char *index_path, int flags, alnfile_t *in);
 
 #endif

@@ -20,6 +20,7 @@
 /* A record at the end of a range may lie in the block that starts there. */
 #define MAX_BLOCK 65536
 #define PIPE_SIZE (1 << 20)
+#define STREAM_MAX_RANGES 4
 
 /* What each connection has of its own. */
 typedef struct {
@@ -34,7 +35,9 @@ typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t turn;
     int fd;                     /* the pipe's write end; closed when all is fetched */
-    int64_t beg, end;           /* the byte range */
+    int n_ranges;               /* the byte ranges, [beg, end) each, in order */
+    int64_t ranges[STREAM_MAX_RANGES][2];
+    int64_t first_chunk[STREAM_MAX_RANGES + 1]; /* the number of each range's first chunk */
     _Atomic int64_t next_write; /* the chunk whose bytes go into the pipe now */
     int broken;                 /* a chunk failed or the reader closed: no turn will come */
     int n_connections;
@@ -118,7 +121,11 @@ static int fetch_chunk(void *arg, int64_t k, int thread)
     stream_t *s = arg;
     connection_t *c = &s->conn[thread];
     int64_t chunk = (int64_t)s->opts->chunk;
-    int64_t a = s->beg + k * chunk, b = a + chunk < s->end ? a + chunk : s->end;
+    int r = 0;
+    while (k >= s->first_chunk[r + 1])
+        r++;
+    int64_t a = s->ranges[r][0] + (k - s->first_chunk[r]) * chunk;
+    int64_t b = a + chunk < s->ranges[r][1] ? a + chunk : s->ranges[r][1];
     chunk_sink_t sink = {.s = s, .k = k, .buf = c->buf};
     int rc = dxfetch_range(&c->reader, a, b, to_chunk, &sink);
     /* The whole chunk arrived before its turn: write it when it comes. */
@@ -169,6 +176,8 @@ static int stream_close(const scan_source_t *src, scan_input_t *in)
     }
     if (in->fp)
         bgzf_close(in->fp); /* closes the read end: writers get EPIPE */
+    else if (in->fd >= 0)
+        close(in->fd);
     if (s->q)
         rc = workq_join(s->q);
     free_stream(s);
@@ -177,8 +186,9 @@ static int stream_close(const scan_source_t *src, scan_input_t *in)
     return rc;
 }
 
-/* The stream for bytes [a, b) and its connections, started. */
-static int start_stream(const stream_opts_t *o, int64_t a, int64_t b, int fd, stream_t **out)
+/* The stream for the bytes of ranges[0..n-1] and its connections, started. */
+static int start_stream(const stream_opts_t *o, const int64_t (*ranges)[2], int n_ranges, int fd,
+                        stream_t **out)
 {
     stream_t *s = calloc(1, sizeof *s);
     *out = s;
@@ -186,10 +196,16 @@ static int start_stream(const stream_opts_t *o, int64_t a, int64_t b, int fd, st
         close(fd);
         return rc_fail(RC_EINTERNAL, "out of memory");
     }
-    *s = (stream_t){.opts = o, .fd = fd, .beg = a, .end = b > a ? b : a};
+    *s = (stream_t){.opts = o, .fd = fd, .n_ranges = n_ranges};
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->turn, NULL);
-    int64_t n_chunks = (s->end - s->beg + (int64_t)o->chunk - 1) / (int64_t)o->chunk;
+    for (int r = 0; r < n_ranges; r++) {
+        int64_t a = ranges[r][0], b = ranges[r][1] > a ? ranges[r][1] : a;
+        s->ranges[r][0] = a;
+        s->ranges[r][1] = b;
+        s->first_chunk[r + 1] = s->first_chunk[r] + (b - a + (int64_t)o->chunk - 1) / (int64_t)o->chunk;
+    }
+    int64_t n_chunks = s->first_chunk[n_ranges];
     int n = o->connections < 1 ? 1 : o->connections > WORKQ_MAX_THREADS ? WORKQ_MAX_THREADS
                                                                           : o->connections;
     int rc = 0;
@@ -205,34 +221,49 @@ static int start_stream(const stream_opts_t *o, int64_t a, int64_t b, int fd, st
     return rc ? rc : workq_start(&spec, &s->q);
 }
 
-static int stream_open(const scan_source_t *src, uint64_t beg, uint64_t end, scan_input_t *in)
+/* A pipe fed with the bytes of ranges[0..n-1]: its read end in in->fd.
+ * (A CRAM's ranges; a BAM's one range goes on in stream_open.) */
+static int open_pipe(const scan_source_t *src, const int64_t (*ranges)[2], int n, scan_input_t *in)
 {
-    const stream_opts_t *o = src->arg;
-    int64_t a = (int64_t)(beg >> 16), b = o->file->size;
-    if (end != BAMFILE_VOFF_END && (int64_t)(end >> 16) + ((end & 0xffff) ? MAX_BLOCK : 0) < b)
-        b = (int64_t)(end >> 16) + ((end & 0xffff) ? MAX_BLOCK : 0);
+    *in = (scan_input_t){.fd = -1};
+    if (n < 1 || n > STREAM_MAX_RANGES)
+        return rc_fail(RC_EINTERNAL, "stream of %s: %d ranges", src->name, n);
     int fds[2];
     if (pipe(fds) != 0)
         return rc_fail_errno(RC_EINTERNAL, "cannot create a pipe");
     fcntl(fds[1], F_SETPIPE_SZ, PIPE_SIZE);
     stream_t *s = NULL;
-    int rc = start_stream(o, a, b, fds[1], &s);
-    *in = (scan_input_t){.base = a, .priv = s};
+    int rc = start_stream(src->arg, ranges, n, fds[1], &s);
     if (rc != 0) {
         close(fds[0]);
         if (s)
             free_stream(s);
-        in->priv = NULL;
         return rc;
     }
-    hFILE *h = hdopen(fds[0], "r");
+    *in = (scan_input_t){.base = ranges[0][0], .fd = fds[0], .priv = s};
+    return 0;
+}
+
+static int stream_open(const scan_source_t *src, uint64_t beg, uint64_t end, scan_input_t *in)
+{
+    const stream_opts_t *o = src->arg;
+    int64_t range[1][2] = {{(int64_t)(beg >> 16), o->file->size}};
+    int64_t a = range[0][0];
+    if (end != ALNFILE_VOFF_END && (int64_t)(end >> 16) + ((end & 0xffff) ? MAX_BLOCK : 0) < range[0][1])
+        range[0][1] = (int64_t)(end >> 16) + ((end & 0xffff) ? MAX_BLOCK : 0);
+    int rc = open_pipe(src, range, 1, in);
+    if (rc != 0)
+        return rc;
+    int fd = in->fd;
+    in->fd = -1; /* the BGZF reader owns it from here */
+    hFILE *h = hdopen(fd, "r");
     if (h)
         htsx_set_read_buffer(h);
     if (!h || !(in->fp = bgzf_hopen(h, "r"))) {
         if (h)
             hclose_abruptly(h);
         else
-            close(fds[0]);
+            close(fd);
         rc = stream_close(src, in);
         return rc ? rc : rc_fail(RC_EINPUT, "%s: no BGZF data at byte %lld", src->name, (long long)a);
     }
@@ -280,6 +311,7 @@ static int stream_verify(const scan_source_t *src, int64_t at)
 
 scan_source_t stream_source(const stream_opts_t *opts, const char *name)
 {
-    return (scan_source_t){.open = stream_open, .close = stream_close, .verify = stream_verify,
+    return (scan_source_t){.open = stream_open, .open_ranges = open_pipe,
+                           .close = stream_close, .verify = stream_verify,
                            .name = name, .arg = (void *)opts};
 }

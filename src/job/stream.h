@@ -1,5 +1,5 @@
-/* stream.h -- a scan source (scan.h) for a BAM on the platform: each
- * worker reads its own byte range straight from the file's download URL
+/* stream.h -- a scan source (scan.h) for a BAM or CRAM on the platform:
+ * each worker reads its own byte ranges straight from the file's download URL
  * and counts the bytes as they arrive, so that the transfer and the
  * decompression overlap and the BAM never touches the disk.
  *
@@ -11,8 +11,9 @@
  *
  * Integrity: the bytes are not checked against the parts' md5 as they
  * stream (the parts do not line up with the workers' ranges); every BGZF
- * block's CRC32 is checked as it is decompressed, and the counts are
- * checked against the index. When a part's data fails to read, the worker
+ * block's CRC32 is checked as it is decompressed, or every CRAM container's
+ * and block's as it passes (cramfeed.h), and the counts are checked against
+ * the index. When a part's data fails to read, the worker
  * reads it again; when it fails again, the platform part that holds the bad
  * byte is fetched and checked against its md5 (scan.h, verify): a mismatch
  * is the transfer's fault (AppInternalError naming the part), a match the

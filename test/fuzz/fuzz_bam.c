@@ -8,7 +8,7 @@
  * reaches the record parser.
  *
  * Then, all in this process (no forked workers):
- *   1. bamfile_open without an index: it opens or fails with RC_EINPUT.
+ *   1. alnfile_open without an index: it opens or fails with RC_EINPUT.
  *   2. count_records over the whole file, as the no-index path counts:
  *      per reference, reads <= records, and records add up. When htslib
  *      (sam_read1) reads the same file to the end, the counts must equal
@@ -31,7 +31,7 @@
 #include <htslib/sam.h>
 #include <inttypes.h>
 
-#include "bamfile.h"
+#include "alnfile.h"
 #include "count.h"
 #include "rc.h"
 #include "idxcount.h"
@@ -113,7 +113,7 @@ static int claims_too_much(void)
 
 /* Count from virtual offset beg to end as count.h says, on a fresh BGZF
  * opened the way the local scan source opens it. On failure t is freed. */
-static int count_range(const bamfile_t *in, uint64_t beg, uint64_t end, int check_sorted,
+static int count_range(const alnfile_t *in, uint64_t beg, uint64_t end, int check_sorted,
                        int from_index, tally_t *t)
 {
     scan_source_t src = scan_local_source(in->path);
@@ -153,7 +153,7 @@ static void check_same_reads(const tally_t *a, const tally_t *b, const char *wha
 
 /* The samtools rule over htslib's own reading of the records, or -1 when
  * htslib does not read the file to its end. */
-static int htslib_counts(const bamfile_t *in, tally_t *t)
+static int htslib_counts(const alnfile_t *in, tally_t *t)
 {
     htsFile *fp = hts_open(in->path, "rb");
     if (!fp)
@@ -189,7 +189,7 @@ static int htslib_counts(const bamfile_t *in, tally_t *t)
  * does, and compare with whole (when whole_ok) and with idxcount_run. When
  * the whole file reads and is sorted (sorted), planning and every part must
  * succeed: refusing such a file would be refusing a good BAM. */
-static void check_plan(const bamfile_t *in, int n, const tally_t *whole, int whole_ok,
+static void check_plan(const alnfile_t *in, int n, const tally_t *whole, int whole_ok,
                        int sorted, const tally_t *by_index, int index_ok)
 {
     plan_t plan;
@@ -305,11 +305,11 @@ static void check_indexed(const tally_t *whole, int whole_ok, int sorted, int cs
         unlink(bai_path);
         return;
     }
-    bamfile_t in;
+    alnfile_t in;
     rc_clear();
-    int rc = bamfile_open(&in, bam_path, bai_path, 0);
+    int rc = alnfile_open(&in, bam_path, bai_path, 0);
     if (rc != 0) {
-        CHECK(rc == RC_EINPUT, "bamfile_open with the index: kind %d: %s", rc, rc_message());
+        CHECK(rc == RC_EINPUT, "alnfile_open with the index: kind %d: %s", rc, rc_message());
         unlink(bai_path);
         return;
     }
@@ -331,7 +331,7 @@ static void check_indexed(const tally_t *whole, int whole_ok, int sorted, int cs
         check_plan(&in, parts[k], whole, whole_ok, sorted, &by_index, index_rc == 0);
     if (index_rc == 0)
         tally_free(&by_index);
-    bamfile_close(&in);
+    alnfile_close(&in);
     unlink(bai_path);
 }
 
@@ -346,13 +346,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    bamfile_t in;
+    alnfile_t in;
     rc_clear();
-    int rc = bamfile_open(&in, bam_path, NULL, 0);
+    int rc = alnfile_open(&in, bam_path, NULL, 0);
     if (rc != 0) {
-        CHECK(rc == RC_EINPUT, "bamfile_open: kind %d: %s", rc, rc_message());
-        CHECK(*rc_message(), "bamfile_open failed without a message");
-        CHECK(!in.hdr && !in.idx, "bamfile_open failed and kept its header or index");
+        CHECK(rc == RC_EINPUT, "alnfile_open: kind %d: %s", rc, rc_message());
+        CHECK(*rc_message(), "alnfile_open failed without a message");
+        CHECK(!in.hdr && !in.idx, "alnfile_open failed and kept its header or index");
         unlink(bam_path);
         return 0;
     }
@@ -363,7 +363,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* 2. The whole file, as the no-index path counts it. */
     tally_t whole;
     rc_clear();
-    int whole_rc = count_range(&in, in.data_voff, BAMFILE_VOFF_END, 0, 0, &whole), sorted = 0;
+    int whole_rc = count_range(&in, in.data_voff, ALNFILE_VOFF_END, 0, 0, &whole), sorted = 0;
     if (whole_rc != 0) {
         CHECK(whole_rc == RC_EINPUT, "count_records: kind %d: %s", whole_rc, rc_message());
         CHECK(*rc_message(), "count_records failed without a message");
@@ -378,7 +378,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         /* Sorted by coordinate, as the workers check it? */
         tally_t again;
-        if ((sorted = count_range(&in, in.data_voff, BAMFILE_VOFF_END, 1, 0, &again) == 0)) {
+        if ((sorted = count_range(&in, in.data_voff, ALNFILE_VOFF_END, 1, 0, &again) == 0)) {
             check_same_reads(&again, &whole, "counting with and without the sort check");
             tally_free(&again);
         }
@@ -389,7 +389,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (whole_rc == 0)
         tally_free(&whole);
-    bamfile_close(&in);
+    alnfile_close(&in);
     unlink(bam_path);
     return 0;
 }

@@ -100,7 +100,7 @@ int main(void)
 
     snprintf(path, sizeof path, "%s/plain.bam", dir);
     write_bam(path, 2, 1, 1000, 20, &data, off);
-    rc = count(path, 2, data, BAMFILE_VOFF_END, 0, &t);
+    rc = count(path, 2, data, ALNFILE_VOFF_END, 0, &t);
     UNIT_CHECK("a whole file: every record counted", rc == 0 && t.counts[1] == 1000 &&
                t.records[1] == 1000 && t.n_records == 1000, "rc %d, %llu", rc,
                (unsigned long long)t.counts[1]);
@@ -117,7 +117,7 @@ int main(void)
                "rc %d [%s]", rc, rc_message());
     tally_free(&t);
 
-    rc = count(path, 2, off[300] + 7, BAMFILE_VOFF_END, 1, &t);
+    rc = count(path, 2, off[300] + 7, ALNFILE_VOFF_END, 1, &t);
     UNIT_CHECK("a part start inside a record: no record where the index says one starts",
                rc == RC_EINPUT && strstr(rc_message(), "no record can be read at byte") &&
                    t.failed_at >= 0,
@@ -132,7 +132,7 @@ int main(void)
                "rc %d [%s]", rc, rc_message());
     tally_free(&t);
 
-    rc = count(path, 1, data, BAMFILE_VOFF_END, 0, &t);
+    rc = count(path, 1, data, ALNFILE_VOFF_END, 0, &t);
     UNIT_CHECK("a reference id outside the header", rc == RC_EINPUT &&
                strstr(rc_message(), "has reference id 1, the header has 1"), "rc %d [%s]", rc,
                rc_message());
@@ -152,7 +152,7 @@ int main(void)
         bgzf_close(fp);
         sam_hdr_destroy(h);
     }
-    rc = count(path, 1, data, BAMFILE_VOFF_END, 0, &t);
+    rc = count(path, 1, data, ALNFILE_VOFF_END, 0, &t);
     UNIT_CHECK("an impossible record length: invalid BAM record", rc == RC_EINPUT &&
                strstr(rc_message(), "invalid BAM record near byte"), "rc %d [%s]", rc, rc_message());
     tally_free(&t);
@@ -163,7 +163,7 @@ int main(void)
     write_bam(path, 3, 2, 300, 250, &data, NULL);
     uint64_t ref[3];
     htslib_counts(path, ref, 3);
-    rc = count(path, 3, data, BAMFILE_VOFF_END, 0, &t);
+    rc = count(path, 3, data, ALNFILE_VOFF_END, 0, &t);
     UNIT_CHECK("records across block ends counted as htslib reads them",
                rc == 0 && t.counts[2] == ref[2] && ref[2] == 300, "rc %d, %llu, htslib %llu", rc,
                (unsigned long long)t.counts[2], (unsigned long long)ref[2]);

@@ -8,7 +8,7 @@
 #include <htslib/bgzf.h>
 #include <htslib/sam.h>
 
-#include "bamfile.h"
+#include "alnfile.h"
 #include "htsx.h"
 #include "plan.h"
 #include "rc.h"
@@ -47,8 +47,8 @@ static void check_file(const char *profile, int max_parts)
 {
     char path[512], name[160], why[160] = "";
     snprintf(path, sizeof path, "%s/%s.bam", unit_data_dir(), profile);
-    bamfile_t in;
-    if (bamfile_open(&in, path, NULL, BAMFILE_FIND_INDEX) != 0 || !in.idx) {
+    alnfile_t in;
+    if (alnfile_open(&in, path, NULL, ALNFILE_FIND_INDEX) != 0 || !in.idx) {
         snprintf(name, sizeof name, "plan %s: open", profile);
         UNIT_CHECK(name, 0, "%s", rc_message());
         return;
@@ -74,7 +74,7 @@ static void check_file(const char *profile, int max_parts)
     snprintf(name, sizeof name, "plan %s: 1 to %d parts tile the placed reads at record starts",
              profile, max_parts);
     UNIT_CHECK(name, ok, "%s", why);
-    bamfile_close(&in);
+    alnfile_close(&in);
 }
 
 int main(void)
@@ -86,8 +86,8 @@ int main(void)
 
     char path[512];
     snprintf(path, sizeof path, "%s/medium.bam", unit_data_dir());
-    bamfile_t in;
-    if (bamfile_open(&in, path, NULL, BAMFILE_FIND_INDEX) == 0) {
+    alnfile_t in;
+    if (alnfile_open(&in, path, NULL, ALNFILE_FIND_INDEX) == 0) {
         static const int n[] = {2, 3, 8};
         for (int i = 0; i < 3; i++) {
             plan_t p;
@@ -99,15 +99,15 @@ int main(void)
                        plan_balance(&p));
             plan_free(&p);
         }
-        bamfile_close(&in);
+        alnfile_close(&in);
     }
     snprintf(path, sizeof path, "%s/empty.bam", unit_data_dir());
-    if (bamfile_open(&in, path, NULL, BAMFILE_FIND_INDEX) == 0) {
+    if (alnfile_open(&in, path, NULL, ALNFILE_FIND_INDEX) == 0) {
         plan_t p;
         int rc = plan_make(&in, 8, &p);
         UNIT_CHECK("plan empty: one part for a file without records", rc == 0 && p.n == 1, "%d parts", p.n);
         plan_free(&p);
-        bamfile_close(&in);
+        alnfile_close(&in);
     }
     return 0;
 }
