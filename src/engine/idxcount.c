@@ -204,6 +204,31 @@ static int cram_run(const alnfile_t *in, idxcount_fetch_fn fetch, void *arg, tal
     return rc;
 }
 
+int idxcount_cram_ranges(const alnfile_t *in, int64_t (**ranges)[2], int64_t *n, int64_t *bytes)
+{
+    const crai_t *c = &in->crai;
+    int64_t (*r)[2] = malloc((c->n_containers + 1) * sizeof *r);
+    *ranges = r;
+    *n = *bytes = 0;
+    if (!r)
+        return rc_fail(RC_EINTERNAL, "out of memory");
+    for (int64_t i = 0; i < c->n_containers; i++) {
+        int64_t beg = c->containers[i], end = beg + CRAMHDR_USUAL_SIZE;
+        if (end > in->cram_data_end)
+            end = in->cram_data_end;
+        if (*n > 0 && beg - r[*n - 1][1] < IDXCOUNT_GAP && end - r[*n - 1][0] <= IDXCOUNT_MAX_RANGE)
+            r[*n - 1][1] = end > r[*n - 1][1] ? end : r[*n - 1][1];
+        else {
+            r[*n][0] = beg;
+            r[*n][1] = end;
+            ++*n;
+        }
+    }
+    for (int64_t i = 0; i < *n; i++)
+        *bytes += r[i][1] - r[i][0];
+    return 0;
+}
+
 int idxcount_run(const alnfile_t *in, idxcount_fetch_fn fetch, void *arg, tally_t *total)
 {
     return in->kind == ALNFILE_CRAM ? cram_run(in, fetch, arg, total)

@@ -30,4 +30,15 @@ typedef int (*idxcount_fetch_fn)(void *arg, int64_t beg, int64_t end);
  * CRAI does not belong to the CRAM. */
 int idxcount_run(const alnfile_t *in, idxcount_fetch_fn fetch, void *arg, tally_t *total);
 
+/* The byte ranges the index method reads of a CRAM: every container's
+ * header (its first CRAMHDR_USUAL_SIZE bytes), those less than
+ * IDXCOUNT_GAP apart merged into one range of at most IDXCOUNT_MAX_RANGE
+ * (a request costs more than reading the gap). For a caller that fetches
+ * them all at once before idxcount_run. *ranges is the caller's to free;
+ * *bytes their sum. Returns 0 or RC_EINTERNAL. */
+int idxcount_cram_ranges(const alnfile_t *in, int64_t (**ranges)[2], int64_t *n, int64_t *bytes);
+
+#define IDXCOUNT_GAP (64 << 10)
+#define IDXCOUNT_MAX_RANGE (4 << 20)
+
 #endif

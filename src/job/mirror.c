@@ -7,11 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rc.h"
 #include "log.h"
+#include "rc.h"
+#include "workq.h"
 
 /* The first fetch of the start: most headers fit; larger ones grow 4x. */
-#define FIRST_PREFIX (256 << 10)
+#define FIRST_PREFIX MIRROR_FIRST_PREFIX
 /* A header larger than this is refused (bounded memory and disk). */
 #define MAX_PREFIX ((int64_t)1 << 30)
 /* The end-of-file marker: one empty BGZF block of 28 bytes, or a CRAM 3
@@ -22,6 +23,7 @@
 int mirror_open(mirror_t *m, dx_env_t *env, const dxfile_t *file, const char *path)
 {
     memset(m, 0, sizeof *m);
+    m->env = env;
     m->path = path;
     m->size = file->size;
     dxfetch_init(&m->reader, env, file);
@@ -45,7 +47,10 @@ void mirror_close(mirror_t *m)
     m->have = NULL;
 }
 
-int64_t mirror_fetched(const mirror_t *m) { return (int64_t)m->reader.bytes_fetched; }
+int64_t mirror_fetched(const mirror_t *m)
+{
+    return (int64_t)(m->reader.bytes_fetched + m->more_fetched);
+}
 
 /* Record [beg, end) as fetched, merging neighbours. */
 static int remember(mirror_t *m, int64_t beg, int64_t end)
@@ -111,6 +116,52 @@ int mirror_fetch(mirror_t *m, int64_t beg, int64_t end)
     return 0;
 }
 
+/* ---- many ranges at once ------------------------------------------------- */
+
+typedef struct {
+    mirror_t *m;
+    const int64_t (*ranges)[2];
+    dx_env_t env[WORKQ_MAX_THREADS];
+    dxfetch_t reader[WORKQ_MAX_THREADS];
+} many_t;
+
+static int fetch_one(void *arg, int64_t k, int thread)
+{
+    many_t *x = arg;
+    dxfetch_file_sink_t s = {.fd = x->m->fd, .off = x->ranges[k][0], .path = x->m->path};
+    return dxfetch_range(&x->reader[thread], x->ranges[k][0], x->ranges[k][1], dxfetch_to_file, &s);
+}
+
+int mirror_fetch_many(mirror_t *m, const int64_t (*ranges)[2], int64_t n, int threads)
+{
+    if (threads > WORKQ_MAX_THREADS)
+        threads = WORKQ_MAX_THREADS;
+    if (threads > n)
+        threads = (int)n;
+    if (n == 0)
+        return 0;
+    many_t *x = calloc(1, sizeof *x);
+    if (!x)
+        return rc_fail(RC_EINTERNAL, "out of memory");
+    x->m = m;
+    x->ranges = ranges;
+    for (int t = 0; t < threads; t++) {
+        dx_env_copy(&x->env[t], m->env);
+        dxfetch_init(&x->reader[t], &x->env[t], m->reader.file);
+    }
+    workq_spec_t spec = {.threads = threads, .items = n, .run = fetch_one, .arg = x};
+    int rc = workq_run(&spec);
+    for (int t = 0; t < threads; t++) {
+        m->more_fetched += x->reader[t].bytes_fetched;
+        dxfetch_free(&x->reader[t]);
+        dx_env_free_copy(&x->env[t]);
+    }
+    free(x);
+    for (int64_t k = 0; rc == 0 && k < n; k++)
+        rc = remember(m, ranges[k][0], ranges[k][1]);
+    return rc;
+}
+
 /* 1 if the file whose start is in the mirror is a CRAM. */
 static int is_cram(const mirror_t *m)
 {
@@ -120,16 +171,22 @@ static int is_cram(const mirror_t *m)
 
 int mirror_open_bam(mirror_t *m, const char *index_path, int flags, alnfile_t *in)
 {
-    /* The BGZF marker first; a CRAM's container is longer, and the rest of
-     * it is fetched once the start says CRAM. */
     int check_eof = !(flags & ALNFILE_NO_EOF_CHECK);
-    int rc = check_eof ? mirror_fetch(m, m->size - BGZF_EOF, m->size) : 0;
+    int rc = 0;
     for (int64_t prefix = FIRST_PREFIX; rc == 0; prefix *= 4) {
+        double t0 = log_now();
         if ((rc = mirror_fetch(m, 0, prefix)) != 0)
             break;
-        if (prefix == FIRST_PREFIX && check_eof && is_cram(m) &&
-            (rc = mirror_fetch(m, m->size - CRAM_EOF, m->size)) != 0)
+        /* Then the end-of-file marker, a CRAM's or a BGZF block: the start
+         * says which. */
+        double t1 = log_now();
+        if (prefix == FIRST_PREFIX && check_eof &&
+            (rc = mirror_fetch(m, m->size - (is_cram(m) ? CRAM_EOF : BGZF_EOF), m->size)) != 0)
             break;
+        if (prefix == FIRST_PREFIX && check_eof && m->size > 2 * FIRST_PREFIX) {
+            m->prefix_secs = t1 - t0;
+            m->eof_secs = log_now() - t1;
+        }
         rc = alnfile_open(in, m->path, index_path, flags);
         if (rc == 0 || !in->header_unreadable || prefix >= m->size)
             return rc;

@@ -14,7 +14,11 @@ BENCH_RATE ?= 16777216
 $(TBIN)/inflate_bound: test/bench/inflate_bound.c | $(TBIN)
 	$(CC) $(CFLAGS) -o $@ $< -ldeflate
 
+# The careful htslib loop the CRAM rows compare with.
+$(TBIN)/cram_loop: test/bench/cram_loop.c | $(TBIN)
+	$(CC) $(CFLAGS) -o $@ $< -lhts
+
 bench:
 	sh test/deps.sh build run bench
-	$(MAKE) all $(TBIN)/gen_bam $(TBIN)/inflate_bound
+	$(MAKE) all $(TBIN)/gen_bam $(TBIN)/inflate_bound $(TBIN)/cram_loop
 	BENCH_MB=$(BENCH_MB) RUNS=$(RUNS) BENCH_RATE=$(BENCH_RATE) python3 test/bench/bench.py

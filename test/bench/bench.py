@@ -43,11 +43,13 @@ from typing import Callable, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import regions_bench  # noqa: E402  (the rows of regions, bins, filters and peers)
+import cram_bench  # noqa: E402  (the rows of CRAM)
 
 ROOT = Path(__file__).resolve().parents[2]
 REGCOUNT = ROOT / "resources/usr/bin/regcount"
 GEN_BAM = ROOT / "test/bin/gen_bam"
 INFLATE_BOUND = ROOT / "test/bin/inflate_bound"
+CRAM_LOOP = ROOT / "test/bin/cram_loop"
 TUTORIAL = ROOT / "test/bench/tutorial_pool.py"
 DXEMU = ROOT / "test/emulator/dxemu.py"
 # The applet's entry script; snapshot_build() points this and REGCOUNT at a copy.
@@ -711,7 +713,7 @@ def emulator_lines(cfg, by):
     return lines
 
 
-def report(cfg, machine, methods, size, quarter_peak_kib, quarter_mb, balances):
+def report(cfg, machine, methods, size, quarter_peak_kib, quarter_mb, balances, cram_files):
     by = {m.key: m for m in methods}
     scan = by["scan"].median("wall")
     out = ["# make bench", ""]
@@ -725,6 +727,7 @@ def report(cfg, machine, methods, size, quarter_peak_kib, quarter_mb, balances):
     out += ["", "Targets:", ""]
     out += target_lines(cfg, by, size, quarter_peak_kib, quarter_mb, balances)
     out += regions_bench.region_target_lines(by, target)
+    out += cram_bench.cram_target_lines(by, target, cram_files)
     out += ["", "Emulator at BENCH_RATE:", ""]
     out += emulator_lines(cfg, by)
     warmups = [m.warmup for m in methods]
@@ -783,7 +786,7 @@ def main():
     global QUIET_WAIT
     cfg, sweep = parse_args()
     QUIET_WAIT = cfg.quiet_wait
-    for tool in (REGCOUNT, GEN_BAM, INFLATE_BOUND):
+    for tool in (REGCOUNT, GEN_BAM, INFLATE_BOUND, CRAM_LOOP):
         if not tool.exists():
             sys.exit(f"bench: {tool} is missing: run make bench (it builds it)")
     shutil.rmtree(SCRATCH, ignore_errors=True)
@@ -803,6 +806,12 @@ def main():
                regions_bench.region_methods(cfg, bam, bai, SCRATCH, REGCOUNT, measure, Method))
     # BENCH_ONLY=key,key (scan and bound always): some rows, while developing.
     only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+    cram_files = {}
+    if not only or any(k.startswith(("cram", "many")) for k in only):
+        tools = {"regcount": REGCOUNT, "gen_bam": GEN_BAM, "cram_loop": CRAM_LOOP}
+        rows, cram_files = cram_bench.cram_methods(cfg, bam, DATA, SCRATCH, tools, measure, Method,
+                                                   emu)
+        methods += rows
     if only:
         methods = [m for m in methods if m.key in only | {"scan", "bound"}]
     reference = methods[0].counts
@@ -817,7 +826,8 @@ def main():
         quarter_peak = quarter.peak_kib
     balances = {k: plan_balance(bam, bai, k) for k in (2, 16, 64)}
 
-    text = report(cfg, machine, methods, bam.stat().st_size, quarter_peak, quarter_mb, balances)
+    text = report(cfg, machine, methods, bam.stat().st_size, quarter_peak, quarter_mb, balances,
+                  cram_files)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(text)
     print()
