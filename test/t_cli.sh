@@ -36,5 +36,5 @@ assert_eq "plan -j 4x: a usage error" "1 regcount plan: -j takes a whole number 
 msg=$(sh "$ROOT/src/check-build-deps.sh" "cc -nostdinc" 2>&1)
 assert_eq "build without headers: refused" 1 $?
 assert_match "build without headers: names the packages" \
-    "missing htslib/sam.h curl/curl.h jansson.h \(Debian/Ubuntu packages: libhts-dev libcurl4-gnutls-dev libjansson-dev\).*apt-get install libhts-dev libcurl4-gnutls-dev libjansson-dev" \
+    "missing htslib/sam.h curl/curl.h jansson.h zlib.h \(Debian/Ubuntu packages: libhts-dev libcurl4-gnutls-dev libjansson-dev zlib1g-dev\).*apt-get install libhts-dev libcurl4-gnutls-dev libjansson-dev zlib1g-dev" \
     "$(echo "$msg" | tr '\n' ' ')"
