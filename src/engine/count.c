@@ -68,13 +68,16 @@ static inline int64_t end_position(const record_t *r)
  * the CIGAR. */
 static inline int counted(const record_t *r) { return r->pos >= 0 || end_position(r) > 0; }
 
-/* Count a record that carries a reference id into the regions it meets. */
+/* Count a record that carries a reference id into the regions it meets,
+ * and into its whole reference sequence. */
 static inline void count_record(const count_opts_t *o, sweep_t *sw, const record_t *r, tally_t *t)
 {
     if (o->filter && !filter_pass(o->filter, r->flag, r->mapq))
         return;
+    int in_ref = counted(r);
+    t->counted[r->tid] += in_ref;
     if (!o->regions || regions_whole_refs(o->regions))
-        t->counts[r->tid] += counted(r);
+        t->counts[r->tid] += in_ref;
     else
         sweep_add(sw, r->tid, r->pos, end_position(r));
 }
@@ -201,6 +204,7 @@ static inline int add_record(const count_opts_t *o, sweep_t *sw, const record_t 
         return rc;
     if (rec->tid >= 0) {
         t->records[rec->tid]++;
+        t->unmapped[rec->tid] += (rec->flag & BAM_FUNMAP) != 0;
         count_record(o, sw, rec, t);
     } else {
         t->unplaced++;

@@ -121,8 +121,8 @@ static int region_label(void *arg, int64_t i, kstring_t *label)
     return regions_label(w->r, i, &w->pos, label);
 }
 
-/* "<chrom>\t<start>\t<end>\t<label>\t<count>" for region i. */
-static int table_line(kstring_t *b, walk_t *w, int64_t i, uint64_t count)
+/* "<chrom>\t<start>\t<end>\t<label>" for region i: a table line's start. */
+static int table_start(kstring_t *b, walk_t *w, int64_t i)
 {
     regions_coords(w->r, i, &w->pos);
     if ((kputs(w->pos.name, b) | kputc('\t', b) | kputll(w->pos.beg, b) | kputc('\t', b) |
@@ -130,8 +130,13 @@ static int table_line(kstring_t *b, walk_t *w, int64_t i, uint64_t count)
         return out_of_memory();
     size_t start = b->l;
     int rc = regions_label(w->r, i, &w->pos, b);
-    if (rc == 0)
-        rc = label_ok(b, start, i);
+    return rc == 0 ? label_ok(b, start, i) : rc;
+}
+
+/* "<chrom>\t<start>\t<end>\t<label>\t<count>" for region i. */
+static int table_line(kstring_t *b, walk_t *w, int64_t i, uint64_t count)
+{
+    int rc = table_start(b, w, i);
     if (rc == 0 && put_u64("\t", count, '\n', b) < 0)
         rc = out_of_memory();
     return rc;
@@ -275,5 +280,45 @@ int countfile_format_tsv(const regions_t *r, const uint64_t *counts, countfile_o
     if (kputs("#chrom\tstart\tend\tname\tcount\n", &out->buf) < 0)
         return out_of_memory();
     int rc = format_all(r, counts, 1, out);
+    return rc == 0 ? flush(out, 1) : rc;
+}
+
+/* ---- the matrix -------------------------------------------------------------- */
+
+/* Counts read at once: 8 MiB, whatever the number of samples. */
+#define MATRIX_BLOCK (1 << 20)
+
+int countfile_format_matrix(const regions_t *r, int n_cols, char *const *names,
+                            countfile_rows_fn rows, void *arg, countfile_out_t *out)
+{
+    kstring_t *b = &out->buf;
+    int rc = kputs("#chrom\tstart\tend\tname", b) < 0 ? out_of_memory() : 0;
+    for (int k = 0; rc == 0 && k < n_cols; k++)
+        if (kputc('\t', b) < 0 || kputs(names[k], b) < 0)
+            rc = out_of_memory();
+    if (rc == 0 && kputc('\n', b) < 0)
+        rc = out_of_memory();
+    int64_t block = n_cols > 0 && MATRIX_BLOCK / n_cols > 0 ? MATRIX_BLOCK / n_cols : 1;
+    uint64_t *counts = malloc((size_t)block * (n_cols > 0 ? n_cols : 1) * sizeof *counts);
+    if (rc == 0 && !counts)
+        rc = out_of_memory();
+    walk_t w = {r, {.tid = -1}};
+    for (int64_t row = 0; rc == 0 && row < r->n; row += block) {
+        int64_t n = r->n - row < block ? r->n - row : block;
+        if ((rc = rows(arg, row, n, counts)) != 0 || (rc = reserve(out, n)) != 0)
+            break;
+        for (int64_t i = 0; rc == 0 && i < n; i++) {
+            const uint64_t *c = counts + i * n_cols;
+            rc = table_start(b, &w, row + i);
+            for (int k = 0; rc == 0 && k < n_cols; k++)
+                if (put_u64(k ? "" : "\t", c[k], k == n_cols - 1 ? '\n' : '\t', b) < 0)
+                    rc = out_of_memory();
+            if (rc == 0 && n_cols == 0 && kputc('\n', b) < 0)
+                rc = out_of_memory();
+            if (rc == 0)
+                rc = flush(out, 0);
+        }
+    }
+    free(counts);
     return rc == 0 ? flush(out, 1) : rc;
 }

@@ -8,7 +8,8 @@
  *     #chrom<TAB>start<TAB>end<TAB>name<TAB>count
  *     <one line per region, in the same order, BED coordinates, the label as name>
  *
- * Every line ends with a newline. (Written atomically with fdio_save.) A
+ * and, for several samples, that table with a column of counts per sample
+ * (the matrix). Every line ends with a newline. (Written atomically.) A
  * read in two overlapping regions is in both lines, so in the sum twice.
  */
 #ifndef RC_COUNTFILE_H
@@ -47,5 +48,19 @@ int countfile_format(const regions_t *r, const uint64_t *counts, countfile_out_t
 
 /* The table for r, counts per region as the tally keeps them. */
 int countfile_format_tsv(const regions_t *r, const uint64_t *counts, countfile_out_t *out);
+
+/* Fill out[0 .. n * n_cols - 1] with the counts of rows [row, row + n) (in
+ * output order), row-major. Returns 0 or an error kind. */
+typedef int (*countfile_rows_fn)(void *arg, int64_t row, int64_t n, uint64_t *out);
+
+/* The matrix of several samples' counts for r, the table with a column per
+ * sample:
+ *
+ *     #chrom<TAB>start<TAB>end<TAB>name<TAB><names[0]><TAB><names[1]>...
+ *
+ * then a line per region in output order, its counts from rows, read a
+ * block of rows at a time (so that the matrix is never held whole). */
+int countfile_format_matrix(const regions_t *r, int n_cols, char *const *names,
+                            countfile_rows_fn rows, void *arg, countfile_out_t *out);
 
 #endif

@@ -64,7 +64,8 @@ static int bam_run(const alnfile_t *in, idxcount_fetch_fn fetch, void *arg, tall
             break;
         }
         total->records[tid] = mapped + unmapped;
-        total->counts[tid] = mapped + unmapped - skipped;
+        total->unmapped[tid] = unmapped;
+        total->counts[tid] = total->counted[tid] = mapped + unmapped - skipped;
         total->n_records += mapped + unmapped;
     }
     if (rc != 0)
@@ -180,6 +181,9 @@ static int cram_run(const alnfile_t *in, idxcount_fetch_fn fetch, void *arg, tal
         else if (h.ref_id >= 0) {
             total->records[h.ref_id] += (uint64_t)h.n_records;
             total->counts[h.ref_id] += (uint64_t)h.n_records;
+            total->counted[h.ref_id] += (uint64_t)h.n_records;
+            /* The header says how many records, not how many are unmapped. */
+            total->unmapped_unknown = 1;
             total->n_records += (uint64_t)h.n_records;
         } else {
             total->unplaced += (uint64_t)h.n_records;

@@ -206,19 +206,21 @@ int scan_check_order(const alnfile_t *in, const tally_t *parts, int n)
     return 0;
 }
 
-/* Every reference sequence must hold as many records as the index says
- * (its mapped plus unmapped count): a cheap proof that the index belongs to
+/* Every reference sequence must hold as many records, and as many
+ * unmapped ones, as the index says: a cheap proof that the index belongs to
  * the file and that the split points were record starts. */
-/* The number of records the index holds for tid, into *n: 1 if it says,
- * 0 if it has no counts (an index not written by samtools or htslib). */
-static int indexed_records(const hts_idx_t *idx, int tid, uint64_t *n)
+/* The number of records the index holds for tid, into *n, and how many of
+ * them are unmapped: 1 if it says, 0 if it has no counts (an index not
+ * written by samtools or htslib). */
+static int indexed_records(const hts_idx_t *idx, int tid, uint64_t *n, uint64_t *n_unmapped)
 {
     uint64_t mapped, unmapped, beg, end;
     if (hts_idx_get_stat(idx, tid, &mapped, &unmapped) == 0) {
         *n = mapped + unmapped;
+        *n_unmapped = unmapped;
         return 1;
     }
-    *n = 0;
+    *n = *n_unmapped = 0;
     /* No counts, and no chunks either: the index says tid has no records. */
     return !plan_tid_range(idx, tid, &beg, &end);
 }
@@ -229,8 +231,8 @@ int scan_check_index(const alnfile_t *in, const tally_t *total, int read_unplace
         return 0; /* a CRAI holds no counts: each part was checked as it was read */
     int with_counts = 0;
     for (int tid = 0; tid < total->n_targets; tid++) {
-        uint64_t n;
-        int known = indexed_records(in->idx, tid, &n);
+        uint64_t n, n_unmapped;
+        int known = indexed_records(in->idx, tid, &n, &n_unmapped);
         with_counts |= known && n > 0;
         if (known && total->records[tid] != n)
             return rc_fail(RC_EINPUT,
@@ -238,6 +240,13 @@ int scan_check_index(const alnfile_t *in, const tally_t *total, int read_unplace
                            "the file and %llu in the index",
                            in->index_path, in->path, sam_hdr_tid2name(in->hdr, tid),
                            (unsigned long long)total->records[tid], (unsigned long long)n);
+        if (known && total->unmapped[tid] != n_unmapped)
+            return rc_fail(RC_EINPUT,
+                           "index %s does not belong to %s: reference %s has %llu unmapped "
+                           "records in the file and %llu in the index",
+                           in->index_path, in->path, sam_hdr_tid2name(in->hdr, tid),
+                           (unsigned long long)total->unmapped[tid],
+                           (unsigned long long)n_unmapped);
     }
     if (read_unplaced && with_counts && total->unplaced != hts_idx_get_n_no_coor(in->idx))
         return rc_fail(RC_EINPUT,

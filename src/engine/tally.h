@@ -14,6 +14,9 @@ typedef struct {
     int64_t n_counts;   /* the regions counted (one per reference sequence by default) */
     uint64_t *counts;   /* per region: what samtools view -c counts */
     uint64_t *records;  /* per tid: every record carrying the tid */
+    uint64_t *unmapped; /* per tid: those of them with flag 0x4 (idxstats' unmapped) */
+    uint64_t *counted;  /* per tid: what samtools view -c [filters] FILE '{ref}'
+                           counts for the whole reference sequence */
     uint64_t unplaced;  /* records with no reference sequence (tid -1) */
     uint64_t n_records; /* records read */
     /* Coordinates of the first and last record read (tid -1 sorts last),
@@ -21,6 +24,8 @@ typedef struct {
     int first_tid, last_tid;
     int64_t first_pos, last_pos;
     int64_t failed_at;  /* file offset of unreadable data, or -1 */
+    int unmapped_unknown; /* 1: unmapped[] is not known (a CRAM counted from
+                             its container headers, which do not say) */
 } tally_t;
 
 /* Returns 0 or RC_EINTERNAL (out of memory). */

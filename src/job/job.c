@@ -34,7 +34,7 @@ int job_input_file(job_t *job, const char *field, int required, job_file_t *in, 
         return rc_fail(RC_EINPUT, "input %s (%s) is %s, not closed", field, in->link.id,
                        in->file.state);
     char safe[256];
-    jobio_safe_name(in->file.name, safe, sizeof safe);
+    fdio_safe_name(in->file.name, safe, sizeof safe);
     snprintf(in->path, sizeof in->path, "in/%s/%s", field, safe);
     return 0;
 }
@@ -169,7 +169,7 @@ static void output_name(const char *bam_name, const char *suffix, char *out, siz
     else if (n > 5 && strcmp(stem + n - 5, ".cram") == 0)
         stem[n - 5] = '\0';
     char safe[256];
-    jobio_safe_name(stem, safe, sizeof safe);
+    fdio_safe_name(stem, safe, sizeof safe);
     snprintf(out, size, "%s%s", safe, suffix);
 }
 

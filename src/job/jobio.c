@@ -1,7 +1,6 @@
 /* jobio.c -- job_input.json, job_output.json, job_error.json; see jobio.h. */
 #include "jobio.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -247,19 +246,4 @@ int jobio_write_error(const char *home, int kind, const char *message)
     free(out);
     json_decref(j);
     return rc;
-}
-
-void jobio_safe_name(const char *name, char *out, size_t size)
-{
-    size_t n = 0, max = size - 1 < 200 ? size - 1 : 200;
-    for (const char *p = name; *p && n < max; p++) {
-        int ok = isalnum((unsigned char)*p) || strchr("._+-", *p);
-        if (ok && !(n == 0 && *p == '.'))
-            out[n++] = *p;
-        else if (n == 0 || out[n - 1] != '_')
-            out[n++] = '_';
-    }
-    if (n == 0)
-        out[n++] = '_';
-    out[n] = '\0';
 }

@@ -55,9 +55,5 @@ int jobio_write_output(const char *home, json_t *output);
  * (whose message then replaces the one being reported). */
 int jobio_write_error(const char *home, int kind, const char *message);
 
-/* A file name safe to create in a directory and to give the platform: the
- * characters [A-Za-z0-9._+-] kept, runs of others turned into one '_', no
- * leading '.', at most 200 bytes, never empty. */
-void jobio_safe_name(const char *name, char *out, size_t size);
 
 #endif

@@ -1,6 +1,7 @@
 /* fdio.c -- whole writes; see fdio.h. */
 #include "fdio.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -118,4 +119,19 @@ int fdio_save(const char *path, const void *data, size_t len)
         return fdio_commit(&f);
     fdio_abort(&f);
     return rc;
+}
+
+void fdio_safe_name(const char *name, char *out, size_t size)
+{
+    size_t n = 0, max = size - 1 < 200 ? size - 1 : 200;
+    for (const char *p = name; *p && n < max; p++) {
+        int ok = isalnum((unsigned char)*p) || strchr("._+-", *p);
+        if (ok && !(n == 0 && *p == '.'))
+            out[n++] = *p;
+        else if (n == 0 || out[n - 1] != '_')
+            out[n++] = '_';
+    }
+    if (n == 0)
+        out[n++] = '_';
+    out[n] = '\0';
 }

@@ -33,4 +33,9 @@ void fdio_abort(fdio_file_t *f);
 /* The whole of len bytes to path, atomically as above. */
 int fdio_save(const char *path, const void *data, size_t len);
 
+/* A file name safe to create in a directory and to give the platform: the
+ * characters [A-Za-z0-9._+-] kept, runs of others turned into one '_', no
+ * leading '.', at most 200 bytes (and size - 1), never empty. */
+void fdio_safe_name(const char *name, char *out, size_t size);
+
 #endif

@@ -69,12 +69,12 @@ int main(void)
     json_decref(in);
 
     char out[256];
-    jobio_safe_name("../../x y'\"z/..\\a.bam", out, sizeof out);
+    fdio_safe_name("../../x y'\"z/..\\a.bam", out, sizeof out);
     UNIT_CHECK("safe name: only [A-Za-z0-9._+-], no leading dot",
                strspn(out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-") ==
                        strlen(out) && out[0] != '.' && strstr(out, "a.bam"),
                "got [%s]", out);
-    jobio_safe_name("", out, sizeof out);
+    fdio_safe_name("", out, sizeof out);
     UNIT_CHECK("safe name: never empty", strcmp(out, "_") == 0, "got [%s]", out);
     return 0;
 }

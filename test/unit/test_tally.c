@@ -15,8 +15,11 @@ static int same(const tally_t *a, const tally_t *b)
         a->n_records != b->n_records || a->first_tid != b->first_tid ||
         a->last_tid != b->last_tid || a->first_pos != b->first_pos || a->last_pos != b->last_pos)
         return 0;
-    return memcmp(a->counts, b->counts, a->n_counts * sizeof *a->counts) == 0 &&
-           memcmp(a->records, b->records, a->n_targets * sizeof *a->records) == 0;
+    return a->unmapped_unknown == b->unmapped_unknown &&
+           memcmp(a->counts, b->counts, a->n_counts * sizeof *a->counts) == 0 &&
+           memcmp(a->records, b->records, a->n_targets * sizeof *a->records) == 0 &&
+           memcmp(a->unmapped, b->unmapped, a->n_targets * sizeof *a->unmapped) == 0 &&
+           memcmp(a->counted, b->counted, a->n_targets * sizeof *a->counted) == 0;
 }
 
 int main(void)
@@ -24,12 +27,14 @@ int main(void)
     tally_t t, u;
     tally_init(&t, 5, 1000000);
     t.records[0] = 7, t.records[4] = 1ULL << 40;
+    t.unmapped[0] = 2, t.unmapped[4] = 5, t.counted[0] = 4, t.counted[3] = 9;
+    t.unmapped_unknown = 1;
     t.counts[1000] = 3, t.counts[1002] = 1ULL << 50, t.counts[999999] = 1;
     t.unplaced = 11, t.n_records = 12, t.first_tid = 0, t.first_pos = -1, t.last_tid = -1,
     t.last_pos = 1LL << 33;
     kstring_t k = {0};
     UNIT_CHECK("pack", tally_pack(&t, &k) == 0, "%s", rc_message());
-    UNIT_CHECK("pack: the span of non-zero counts only", k.l == 72 + 8 * (5 + 999000), "%zu bytes", k.l);
+    UNIT_CHECK("pack: the span of non-zero counts only", k.l == 76 + 8 * (3 * 5 + 999000), "%zu bytes", k.l);
     UNIT_CHECK("unpack gives the same tally",
                tally_unpack(k.s, k.l, 5, 1000000, "t", &u) == 0 && same(&t, &u), "%s", rc_message());
     tally_free(&u);
@@ -45,7 +50,7 @@ int main(void)
     tally_t z;
     tally_init(&z, 3, 3);
     k = (kstring_t){0};
-    UNIT_CHECK("pack: all zeros", tally_pack(&z, &k) == 0 && k.l == 72 + 8 * 3, "%zu bytes", k.l);
+    UNIT_CHECK("pack: all zeros", tally_pack(&z, &k) == 0 && k.l == 76 + 8 * 3 * 3, "%zu bytes", k.l);
     UNIT_CHECK("unpack: all zeros", tally_unpack(k.s, k.l, 3, 3, "z", &u) == 0 && same(&z, &u), "differs");
     tally_free(&u);
     free(k.s);
@@ -55,9 +60,11 @@ int main(void)
     tally_add(&sum, &t);
     tally_add(&sum, &t);
     UNIT_CHECK("add", sum.counts[1000] == 6 && sum.records[4] == 2ULL << 40 && sum.n_records == 24 &&
+               sum.unmapped[4] == 10 && sum.counted[3] == 18 && sum.unmapped_unknown &&
                sum.first_pos == -1, "counts %llu", (unsigned long long)sum.counts[1000]);
     tally_reset(&sum);
     UNIT_CHECK("reset", sum.counts[1000] == 0 && sum.n_records == 0 && sum.first_tid == -1 &&
+               sum.unmapped[4] == 0 && sum.counted[3] == 0 && !sum.unmapped_unknown &&
                sum.failed_at == -1, "not reset");
     UNIT_CHECK("coordinate order: tid -1 sorts last",
                tally_coord_before(3, 5, -1, 0) && !tally_coord_before(-1, 0, 3, 5) &&
