@@ -27,14 +27,16 @@ BIN      = resources/usr/bin/regcount
 LIBDIR   = resources/usr/lib/regcount
 OBJDIR   = build
 # The layers, each in its folder (Readme.developer.md): util, the engine
-# (which knows nothing of the platform), the platform client (which knows
+# (which knows nothing of the platform), the report (what people read of a
+# cohort, from the engine's counts), the platform client (which knows
 # nothing of counting), the job, the commands. A file sees only the headers
 # of its own layer and those below it, so an arrow that runs the wrong way
 # does not compile.
 INC_util     = -Isrc/util
 INC_engine   = $(INC_util) -Isrc/engine
+INC_report   = $(INC_engine) -Isrc/report
 INC_platform = $(INC_util) -Isrc/platform
-INC_job      = $(INC_engine) -Isrc/platform -Isrc/job
+INC_job      = $(INC_report) -Isrc/platform -Isrc/job
 INC_cmd      = $(INC_job) -Isrc/cmd
 # The include flags of src/<layer>/<file>.c, from its stem <layer>/<file>.
 layer_inc = $(INC_$(firstword $(subst /, ,$(1))))

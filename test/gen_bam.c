@@ -223,6 +223,8 @@ typedef struct {
     int64_t size_mb;
     int level, threads, index;
     const char *fasta; /* --fasta: where to write the reference */
+    const char *samples; /* --sample: the SM of each read group, comma-separated */
+    int one_x;         /* --sex XY: one chrX (half the reads) and a chrY */
 
     rng_t rng; /* profile-level decisions; only used while setting up */
 
@@ -1040,6 +1042,37 @@ static const struct { const char *name; int64_t len; } GRCH38[] = {
 };
 #define N_GRCH38 (int)(sizeof GRCH38 / sizeof GRCH38[0])
 
+/* One sample of a cohort: GRCh38's sequences at 1/2000 of their length
+ * (chrM whole), a fragment per 2000 bases, chrM at 25 times that; with
+ * --sex XY chrX at half the density and chrY with reads, else chrY with a
+ * few stray reads. Every hard case on chr1, trap records on chr2 and chrM,
+ * unplaced reads at the end. --seed makes the samples differ. */
+static void profile_cohort(gen_t *g)
+{
+    for (int i = 0; i < N_GRCH38; i++)
+        ref_add(g, GRCH38[i].name, i == N_GRCH38 - 1 ? GRCH38[i].len : GRCH38[i].len / 2000);
+    ref_add(g, "chrUn_KI270742v1", 18674);
+    refs_done(g);
+    for (int tid = 0; tid < g->n_refs; tid++) {
+        const char *name = g->refs[tid].name;
+        int64_t bp = 2000;
+        if (!strcmp(name, "chrX") && g->one_x)
+            bp = 4000;
+        else if (!strcmp(name, "chrY"))
+            bp = g->one_x ? 4000 : 100000;
+        else if (!strcmp(name, "chrM"))
+            bp = 80;
+        /* a little noise between samples of the same sex */
+        set_density(g, tid, bp + (int64_t)rng_below(&g->rng, bp / 10 + 1));
+    }
+    hc_all_on(g, 0);
+    hc_long_span(g, 0, 5000);
+    hc_cross(g, 0, 100000, 5, 1000);
+    hc_trap(g, 1, 'b');
+    hc_trap(g, N_GRCH38 - 1, 'a');
+    hc_unplaced(g, 3, 2);
+}
+
 /* ~2500 GRCh38-style small references (alts, randoms, unplaced, HLA). */
 static void bench_small_refs(gen_t *g)
 {
@@ -1423,10 +1456,15 @@ static void make_header(gen_t *g)
     int ok = ksprintf(&ks, "@HD\tVN:1.6\tSO:coordinate\n") >= 0;
     for (int i = 0; ok && i < g->n_refs; i++)
         ok = ksprintf(&ks, "@SQ\tSN:%s\tLN:%" PRId64 "\n", g->refs[i].name, g->refs[i].len) >= 0;
+    /* Two read groups; their SMs from --sample (the last name repeated). */
+    const char *sm[2] = {g->samples ? g->samples : "sample1", NULL};
+    const char *comma = strchr(sm[0], ',');
+    sm[1] = comma ? comma + 1 : sm[0];
+    int len0 = comma ? (int)(comma - sm[0]) : (int)strlen(sm[0]);
     if (ok)
-        ok = kputs("@RG\tID:rg1\tSM:sample1\tPL:ILLUMINA\tLB:lib1\tPU:HVWG2DSXY.1\n"
-                   "@RG\tID:rg2:lane.2\tSM:sample1\tPL:ILLUMINA\tLB:lib1\tPU:HVWG2DSXY.2\n"
-                   "@PG\tID:gen_bam\tPN:gen_bam\tVN:1\n", &ks) >= 0;
+        ok = ksprintf(&ks, "@RG\tID:rg1\tSM:%.*s\tPL:ILLUMINA\tLB:lib1\tPU:HVWG2DSXY.1\n"
+                      "@RG\tID:rg2:lane.2\tSM:%s\tPL:ILLUMINA\tLB:lib1\tPU:HVWG2DSXY.2\n"
+                      "@PG\tID:gen_bam\tPN:gen_bam\tVN:1\n", len0, sm[0], sm[1]) >= 0;
     if (!ok) die(g, "out of memory");
     g->hdr = sam_hdr_parse(ks.l, ks.s);
     if (!g->hdr) die(g, "sam_hdr_parse failed on the generated header");
@@ -1514,6 +1552,7 @@ static const struct {
     { "unplaced", profile_unplaced, "@SQ lines, only unplaced unmapped reads" },
     { "unsorted", profile_unsorted, "medium with two chr1 records swapped (SO:coordinate kept)" },
     { "bench", profile_bench, "--size-mb MB of paired 150 bp reads on GRCh38-like refs" },
+    { "cohort", profile_cohort, "one sample of a cohort: GRCh38 names at 1/2000, --sex, --sample" },
 };
 #define N_PROFILES (int)(sizeof PROFILES / sizeof PROFILES[0])
 
@@ -1554,6 +1593,8 @@ static void usage(FILE *f)
             "  --level N     BGZF compression level 0-9 (default: htslib's)\n"
             "  --threads N   compression/indexing threads (default: online CPUs,\n"
             "                0 = none); the output does not depend on it\n"
+            "  --sample A[,B]  the SM of the two read groups (default sample1)\n"
+            "  --sex XX|XY   cohort only: one chrX and a chrY, or two chrX (default XX)\n"
             "  --help        this text\n",
             DEFAULT_SEED);
 }
@@ -1591,6 +1632,8 @@ int main(int argc, char **argv)
         { "fasta", required_argument, NULL, 'f' },
         { "level", required_argument, NULL, 'l' },
         { "threads", required_argument, NULL, 't' },
+        { "sample", required_argument, NULL, 'S' },
+        { "sex", required_argument, NULL, 'x' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -1625,6 +1668,16 @@ int main(int argc, char **argv)
         case 't':
             if (parse_int(optarg, "--threads", 0, 256, &v) < 0) return 2;
             g.threads = (int)v;
+            break;
+        case 'S':
+            g.samples = optarg;
+            break;
+        case 'x':
+            if (strcmp(optarg, "XX") != 0 && strcmp(optarg, "XY") != 0) {
+                fprintf(stderr, "gen_bam: --sex is XX or XY, not %s\n", optarg);
+                return 2;
+            }
+            g.one_x = strcmp(optarg, "XY") == 0;
             break;
         case 'h':
             usage(stdout);

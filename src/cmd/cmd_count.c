@@ -1,42 +1,24 @@
-/* cmd_count.c -- `regcount count`: count a local BAM or CRAM per region. */
+/* cmd_count.c -- `regcount count`: count local BAM or CRAM files per
+ * region; its options and usage (count_run.c does the counting). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "alnfile.h"
 #include "commands.h"
-#include "countfile.h"
-#include "fdio.h"
-#include "filter.h"
-#include "idxcount.h"
+#include "count_run.h"
 #include "log.h"
 #include "opt.h"
 #include "rc.h"
-#include "regions.h"
-#include "scan.h"
 
-typedef struct {
-    const char *output; /* NULL: stdout */
-    const char *tsv;    /* the table, or NULL */
-    const char *bed;    /* -b: the regions, or NULL */
-    const char *bin;    /* --bin: the bin size as given, or NULL */
-    const char *flags[4]; /* -q, -f, -F, -G as given, or NULL */
-    const char *reference; /* -T: a CRAM's reference, or NULL */
-    int workers;
-    double timeout;
-    int from_index; /* --method index */
-    int help;       /* -h: print the usage and stop */
-    const char *bam, *bai;
-} count_args_t;
-
-enum { OPT_BIN = 256, OPT_TSV, OPT_QUIET };
+enum { OPT_BIN = 256, OPT_TSV, OPT_QUIET, OPT_OUTDIR, OPT_MATRIX, OPT_REPORT };
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: regcount count [options] FILE [INDEX]\n"
+            "       regcount count [options] FILE FILE...\n"
             "\n"
             "Counts the reads of a coordinate-sorted BAM or CRAM per region, exactly as\n"
             "`samtools view -c [filters] FILE REGION` counts them, and writes\n"
@@ -44,6 +26,11 @@ static void usage(FILE *out)
             "  Total reads: <sum of the lines>\n"
             "The regions are the reference sequences (@SQ lines, in header order) unless\n"
             "-b or --bin says otherwise. A read counts in every region its span meets.\n"
+            "\n"
+            "Several files (BAM or CRAM, each with its index found next to it) must be on\n"
+            "the same reference; each is a sample, named by the SM of its read groups when\n"
+            "they give one, else by its file name. Their count files go to --outdir.\n"
+            "(A second file that is not a BAM or CRAM is the first one's INDEX.)\n"
             "\n"
             "Methods:\n"
             "  scan   read every record. With an index (given, or found next to the file:\n"
@@ -76,6 +63,12 @@ static void usage(FILE *out)
             "  -o, --output FILE    write the count file to FILE [standard output]\n"
             "      --tsv FILE       also write the counts as a table (#chrom start end name\n"
             "                       count, BED coordinates) to FILE\n"
+            "      --outdir DIR     write <sample>_count.txt, <sample>.idxstats and MultiQC's\n"
+            "                       regcount_mqc.tsv per sample into DIR [several files: .]\n"
+            "      --matrix FILE    write the counts of every sample as one table, a column\n"
+            "                       per sample (#chrom start end name <sample>...), to FILE\n"
+            "      --report FILE    write an HTML report (dosage per sequence, chrX and chrY,\n"
+            "                       the profile of bins) to FILE\n"
             "  -j, --jobs N         worker processes [online cores: %d]\n"
             "  -t, --timeout SECS   fail if counting takes longer [0: no limit]\n"
             "      --quiet          no progress lines on stderr\n"
@@ -83,9 +76,13 @@ static void usage(FILE *out)
             opt_online_cores());
 }
 
+/* FILE INDEX, or several files: a second file that is not a BAM or CRAM
+ * (by its first bytes; or that cannot be read) is the first file's index. */
+static int is_index(const char *path) { return !alnfile_is_alignments(path); }
+
 /* Fill a from the command line. Returns 0, or RC_EUSAGE with the message
- * recorded ("" when the usage says it all). */
-static int parse_args(int argc, char **argv, count_args_t *a)
+ * recorded ("" when the usage says it all). *help is set for -h. */
+static int parse_args(int argc, char **argv, count_args_t *a, int *help)
 {
     static const struct option longopts[] = {
         {"method", required_argument, NULL, 'm'},     {"output", required_argument, NULL, 'o'},
@@ -94,9 +91,12 @@ static int parse_args(int argc, char **argv, count_args_t *a)
         {"min-MQ", required_argument, NULL, 'q'},     {"require-flags", required_argument, NULL, 'f'},
         {"excl-flags", required_argument, NULL, 'F'}, {"tsv", required_argument, NULL, OPT_TSV},
         {"quiet", no_argument, NULL, OPT_QUIET},      {"help", no_argument, NULL, 'h'},
-        {"reference", required_argument, NULL, 'T'},
+        {"reference", required_argument, NULL, 'T'},  {"outdir", required_argument, NULL, OPT_OUTDIR},
+        {"matrix", required_argument, NULL, OPT_MATRIX},
+        {"report", required_argument, NULL, OPT_REPORT},
         {NULL, 0, NULL, 0}};
     *a = (count_args_t){.workers = opt_online_cores()};
+    *help = 0;
     int c, rc = 0;
     long long n;
     while (rc == 0 && (c = getopt_long(argc, argv, "m:o:j:t:b:q:f:F:G:T:h", longopts, NULL)) != -1) {
@@ -108,6 +108,9 @@ static int parse_args(int argc, char **argv, count_args_t *a)
             break;
         case 'o': a->output = optarg; break;
         case OPT_TSV: a->tsv = optarg; break;
+        case OPT_OUTDIR: a->outdir = optarg; break;
+        case OPT_MATRIX: a->matrix = optarg; break;
+        case OPT_REPORT: a->report = optarg; break;
         case 'b': a->bed = optarg; break;
         case OPT_BIN: a->bin = optarg; break;
         case 'q': a->flags[0] = optarg; break;
@@ -121,128 +124,33 @@ static int parse_args(int argc, char **argv, count_args_t *a)
             break;
         case 't': rc = opt_seconds("--timeout", optarg, 1e9, &a->timeout); break;
         case OPT_QUIET: log_set_quiet(1); break;
-        case 'h': a->help = 1; return 0;
+        case 'h': *help = 1; return 0;
         default: return rc_fail(RC_EUSAGE, "%s", "");
         }
     }
-    if (rc == 0 && (argc - optind < 1 || argc - optind > 2))
+    if (rc == 0 && argc - optind < 1)
         return rc_fail(RC_EUSAGE, "%s", "");
     if (rc == 0 && a->bed && a->bin)
         return rc_fail(RC_EUSAGE, "-b and --bin: count a BED file's regions or bins, not both");
-    a->bam = argv[optind];
-    a->bai = argc - optind == 2 ? argv[optind + 1] : NULL;
-    return rc;
-}
-
-/* What to count, from the options: the regions (for in's header) and the
- * filter. Bad values are the input's fault (exit 3), as in the job. */
-static int make_spec(const count_args_t *a, const alnfile_t *in, regions_t *r, filter_t *f)
-{
-    static const char *const names[] = {"-q", "-f", "-F", "-G"};
-    uint16_t *flag[] = {NULL, &f->require, &f->exclude, &f->exclude_all};
-    int rc = 0;
-    *f = (filter_t){0};
-    for (int i = 0; rc == 0 && i < 4; i++)
-        if (a->flags[i])
-            rc = i == 0 ? filter_parse_mapq(names[i], a->flags[i], &f->min_mapq)
-                        : filter_parse_flag(names[i], a->flags[i], flag[i]);
-    long long size;
-    if (rc == 0 && a->bin)
-        rc = opt_int("--bin", a->bin, 1, 1LL << 40, &size) != 0
-                 ? rc_rekind(RC_EINPUT)
-                 : regions_bins(r, in->hdr, size, "--bin");
-    else if (rc == 0 && a->bed)
-        rc = regions_load_bed(r, in->hdr, a->bed);
-    else if (rc == 0)
-        rc = regions_whole(r, in->hdr);
-    if (rc == 0 && a->from_index && (!regions_whole_refs(r) || !filter_none(f)))
-        rc = rc_fail(RC_EINPUT, "the index method counts whole reference sequences with no "
-                     "filter; count regions, bins or filtered reads with the scan method");
-    return rc;
-}
-
-/* One output (the count file, or the table): to path, written as it is
- * formatted into a temporary file that *f commits later; without a path,
- * formatted whole into out->buf, for standard output. */
-static int format_one(const char *path, int table, const regions_t *r, const uint64_t *counts,
-                      int threads, fdio_file_t *f, countfile_out_t *out)
-{
-    int rc = 0;
-    *out = (countfile_out_t){.threads = threads};
-    if (path && (rc = fdio_begin(f, path)) == 0)
-        *out = (countfile_out_t){.file = f, .threads = threads};
-    if (rc == 0)
-        rc = table ? countfile_format_tsv(r, counts, out) : countfile_format(r, counts, out, NULL);
-    return rc;
-}
-
-/* The count file (and the table) for the counts of total. Both are written
- * in full before either takes its name, and the table goes again when the
- * count file cannot be written: nothing partial is left. */
-static int publish(const count_args_t *a, const regions_t *r, const tally_t *total)
-{
-    fdio_file_t text_file = {.fd = -1}, tsv_file = {.fd = -1};
-    countfile_out_t text, tsv = {0};
-    int rc = a->tsv ? format_one(a->tsv, 1, r, total->counts, a->workers, &tsv_file, &tsv) : 0;
-    int tsv_committed = 0;
-    if (rc == 0)
-        rc = format_one(a->output, 0, r, total->counts, a->workers, &text_file, &text);
-    if (rc == 0 && a->tsv && (rc = fdio_commit(&tsv_file)) == 0)
-        tsv_committed = 1;
-    if (rc == 0 && a->output)
-        rc = fdio_commit(&text_file);
-    else if (rc == 0 && (fwrite(text.buf.s, 1, text.buf.l, stdout) != text.buf.l || fflush(stdout)))
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write the count file to standard output");
-    if (rc != 0) {
-        fdio_abort(&tsv_file);
-        fdio_abort(&text_file);
-        if (tsv_committed)
-            unlink(a->tsv);
+    a->files = argv + optind;
+    a->n_files = argc - optind;
+    if (a->n_files == 2 && is_index(a->files[1])) {
+        a->index = a->files[1];
+        a->n_files = 1;
     }
-    free(text.buf.s);
-    free(tsv.buf.s);
-    return rc;
-}
-
-static int run(const count_args_t *a)
-{
-    double start = log_now();
-    alnfile_t in;
-    int rc = alnfile_open(&in, a->bam, a->bai, ALNFILE_FIND_INDEX);
-    if (rc != 0)
-        return rc;
-    regions_t r = {0};
-    filter_t f;
-    tally_t total;
-    rc = make_spec(a, &in, &r, &f);
-    scan_opts_t so = {.regions = &r, .filter = filter_none(&f) ? NULL : &f,
-                      .workers = a->workers, .timeout = a->timeout,
-                      .reference = a->reference};
-    if (rc == 0 && a->from_index && !alnfile_indexed(&in))
-        rc = rc_fail(RC_EINPUT, "%s: the index method needs the %s's index", a->bam,
-                     alnfile_kind_name(&in));
-    else if (rc == 0 && a->from_index)
-        rc = idxcount_run(&in, NULL, NULL, &total);
-    else if (rc == 0)
-        rc = scan_file(&in, &so, &total);
-    if (rc == 0) {
-        rc = publish(a, &r, &total);
-        char b[16];
-        if (rc == 0)
-            log_info("counted %s (%s, %llu records read) in %.1f s", a->bam, log_bytes(in.size, b),
-                     (unsigned long long)total.n_records, log_now() - start);
-        tally_free(&total);
-    }
-    regions_free(&r);
-    alnfile_close(&in);
+    if (rc == 0 && (a->output || a->tsv) && (a->n_files > 1 || a->outdir))
+        return rc_fail(RC_EUSAGE, "-o and --tsv write the count file of one file; with several "
+                       "files (or --outdir) the count files go to the output directory, and "
+                       "--matrix writes their table");
     return rc;
 }
 
 int main_count(int argc, char **argv)
 {
     count_args_t a;
-    int rc = parse_args(argc, argv, &a);
-    if (rc == 0 && a.help) {
+    int help;
+    int rc = parse_args(argc, argv, &a, &help);
+    if (rc == 0 && help) {
         usage(stdout);
         return EXIT_OK;
     }
@@ -251,7 +159,7 @@ int main_count(int argc, char **argv)
         return rc_exit_status(rc);
     }
     if (rc == 0)
-        rc = run(&a);
+        rc = count_run(&a);
     if (rc != 0)
         fprintf(stderr, "regcount%s: %s\n", rc == RC_EUSAGE ? " count" : "", rc_message());
     return rc_exit_status(rc);

@@ -50,7 +50,7 @@ int main_plan(int argc, char **argv)
                             ALNFILE_FIND_INDEX);
     if (rc == 0 && !alnfile_indexed(&in))
         rc = rc_fail(RC_EINPUT, "%s has no index: without one there is nothing to split", in.path);
-    if (rc == 0 && (rc = plan_make(&in, (int)n, &plan)) == 0) {
+    if (rc == 0 && (rc = plan_make(&in, (int)n, 0, &plan)) == 0) {
         char desc[256];
         for (int i = 0; i < plan.n; i++)
             printf("%s (%lld bytes)\n", plan_describe(&plan, i, in.hdr, desc),

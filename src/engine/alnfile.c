@@ -72,9 +72,9 @@ int alnfile_check_format(alnfile_t *in, htsFile *fp, const char *path, int check
     }
 }
 
-/* What kind of index the file at path is: bai, csi, crai (htslib's
- * exact formats), or unknown_format. */
-static enum htsExactFormat index_format(const char *path)
+/* The format of the file at path, from its first bytes (unknown_format
+ * when it cannot be read). */
+static htsFormat detect(const char *path)
 {
     hFILE *h = hopen(path, "r");
     htsFormat fmt = {0};
@@ -82,7 +82,17 @@ static enum htsExactFormat index_format(const char *path)
         fmt.format = unknown_format;
     if (h)
         hclose_abruptly(h);
-    return fmt.format;
+    return fmt;
+}
+
+/* What kind of index the file at path is: bai, csi, crai (htslib's
+ * exact formats), or unknown_format. */
+static enum htsExactFormat index_format(const char *path) { return detect(path).format; }
+
+int alnfile_is_alignments(const char *path)
+{
+    enum htsExactFormat f = detect(path).format;
+    return f == bam || f == cram;
 }
 
 static int load_crai(alnfile_t *in, const char *index_path)
@@ -193,16 +203,12 @@ static void cram_bounds(alnfile_t *in, htsFile *fp)
  * does not read); 0 when it does not. */
 static int unreadable_version(const char *path)
 {
-    hFILE *h = hopen(path, "r");
-    htsFormat fmt = {0};
-    int rc = 0;
-    if (h && hts_detect_format(h, &fmt) == 0 && fmt.format == cram &&
-        !cram_version_known(fmt.version.major, fmt.version.minor))
-        rc = rc_fail(RC_EINPUT, "%s is CRAM version %d.%d, which htslib %s cannot read (it reads "
-                     "2.1, 3.0 and 3.1)", path, fmt.version.major, fmt.version.minor, hts_version());
-    if (h)
-        hclose_abruptly(h);
-    return rc;
+    htsFormat fmt = detect(path);
+    if (fmt.format == cram && !cram_version_known(fmt.version.major, fmt.version.minor))
+        return rc_fail(RC_EINPUT, "%s is CRAM version %d.%d, which htslib %s cannot read (it "
+                       "reads 2.1, 3.0 and 3.1)", path, fmt.version.major, fmt.version.minor,
+                       hts_version());
+    return 0;
 }
 
 static int open_checked(alnfile_t *in, const char *path, const char *index_path, int flags)

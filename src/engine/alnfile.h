@@ -78,6 +78,10 @@ static inline const char *alnfile_kind_name(const alnfile_t *in)
  * RC_EINPUT. */
 int alnfile_check_format(alnfile_t *in, htsFile *fp, const char *path, int check_eof);
 
+/* 1 when the file at path is a BAM or CRAM, by its first bytes (0 when it
+ * is anything else, or cannot be read). */
+int alnfile_is_alignments(const char *path);
+
 /* Keep htslib from fetching references over the network: a REF_PATH that
  * is unset, empty or names a URL is replaced with one that finds nothing
  * (htslib 1.16 asks a public server otherwise). Once, at start. */

@@ -68,6 +68,8 @@ static int bam_run(const alnfile_t *in, idxcount_fetch_fn fetch, void *arg, tall
         total->counts[tid] = total->counted[tid] = mapped + unmapped - skipped;
         total->n_records += mapped + unmapped;
     }
+    /* What samtools idxstats says: the index's count of them. */
+    total->unplaced = hts_idx_get_n_no_coor(in->idx);
     if (rc != 0)
         tally_free(total);
     return rc;

@@ -160,16 +160,18 @@ static int one_part(plan_t *plan, uint64_t beg, uint64_t end)
     return 0;
 }
 
-int plan_make(const alnfile_t *in, int n_parts, plan_t *plan)
+int plan_make(const alnfile_t *in, int n_parts, int flags, plan_t *plan)
 {
     memset(plan, 0, sizeof *plan);
     plan->file_size = in->size;
+    int unplaced = flags & PLAN_WITH_UNPLACED;
     if (in->kind == ALNFILE_CRAM)
         return plan_make_range(in, n_parts, in->data_voff,
-                               in->crai.n ? cram_unplaced_start(in) : ALNFILE_CRAM_END(in), plan);
+                               in->crai.n && !unplaced ? cram_unplaced_start(in)
+                                                       : ALNFILE_CRAM_END(in), plan);
     if (!in->idx)
         return one_part(plan, in->data_voff, ALNFILE_VOFF_END);
-    uint64_t end = htsx_unplaced_start(in->idx);
+    uint64_t end = unplaced ? ALNFILE_VOFF_END : htsx_unplaced_start(in->idx);
     if (end != ALNFILE_VOFF_END && (end >> 16) > (uint64_t)in->size)
         return rc_fail(RC_EINPUT, "index %s does not belong to %s: it points past the end of the file",
                        in->index_path, in->path);

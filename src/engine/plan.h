@@ -33,11 +33,14 @@ typedef struct {
 
 /* Plan n_parts parts for in: its placed reads, from the first record to
  * where the index says the unplaced unmapped reads start (in a CRAM, the
- * containers that hold only those). Without an index there is one part,
- * the whole file. Fewer parts than asked come back when
+ * containers that hold only those); with flags PLAN_WITH_UNPLACED, to the
+ * end of the data (idxstats counts the unplaced reads). Without an index
+ * there is one part, the whole file. Fewer parts than asked come back when
  * the file is too small to split. Returns 0, or RC_EINPUT when the index
  * points outside the file. */
-int plan_make(const alnfile_t *in, int n_parts, plan_t *plan);
+int plan_make(const alnfile_t *in, int n_parts, int flags, plan_t *plan);
+
+enum { PLAN_WITH_UNPLACED = 1 };
 
 /* Plan n_parts parts of the range [beg, end) of virtual offsets, which
  * must start and end at record starts (a part of a plan made elsewhere).

@@ -327,7 +327,8 @@ static int scan(const alnfile_t *in, uint64_t beg, uint64_t end, int whole,
     plan_t plan = {0};
     if (rc == 0 && whole && !alnfile_indexed(in))
         rc = scan_sequential(in, opts, source, total);
-    else if (rc == 0 && (rc = whole ? plan_make(in, opts->workers, &plan)
+    else if (rc == 0 && (rc = whole ? plan_make(in, opts->workers,
+                                                opts->with_unplaced ? PLAN_WITH_UNPLACED : 0, &plan)
                                     : plan_make_range(in, opts->workers, beg, end, &plan)) == 0)
         rc = scan_parts(in, &plan, opts, source, total);
     if (rc == 0 && whole && in->idx)

@@ -67,6 +67,9 @@ typedef struct {
                                     progress before it counts as hung */
     const scan_source_t *source; /* NULL: the local file in->path */
     const char *reference;       /* CRAM: a FASTA to decode with, or NULL */
+    int with_unplaced;           /* read the unplaced reads at the end too
+                                    (idxstats counts them); else the index
+                                    says where they start and they are not */
 } scan_opts_t;
 
 /* Count in's records into total (initialised here for opts->regions;

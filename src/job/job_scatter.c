@@ -237,7 +237,7 @@ int job_scatter(job_t *job, int subjobs)
     /* The regions too: a bad BED fails here, before any subjob starts. */
     if (rc == 0)
         rc = job_spec_regions(job, &spec, b.in.hdr);
-    if (rc == 0 && (rc = plan_make(&b.in, subjobs, &plan)) == 0) {
+    if (rc == 0 && (rc = plan_make(&b.in, subjobs, PLAN_WITH_UNPLACED, &plan)) == 0) {
         log_info("scatter: %s split into %d parts (largest / mean %.3f)", b.bam.file.name, plan.n,
                  plan_balance(&plan));
         rc = launch(job, &b.bam, bai_id, &plan);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <jansson.h>
 
+#include "fdio.h"
 #include "jobio.h"
 #include "rc.h"
 #include "unit.h"

@@ -57,7 +57,7 @@ static void check_file(const char *profile, int max_parts)
     int ok = 1;
     for (int n = 1; ok && n <= max_parts; n++) {
         plan_t p;
-        ok = plan_make(&in, n, &p) == 0 && p.n <= n && tiles(path, &p, in.data_voff, end, why);
+        ok = plan_make(&in, n, 0, &p) == 0 && p.n <= n && tiles(path, &p, in.data_voff, end, why);
         if (!ok && !*why)
             snprintf(why, sizeof why, "%d parts for %d", p.n, n);
         /* Every part planned again into 3 is tiled by its sub-parts. */
@@ -92,7 +92,7 @@ int main(void)
         for (int i = 0; i < 3; i++) {
             plan_t p;
             char name[96];
-            plan_make(&in, n[i], &p);
+            plan_make(&in, n[i], 0, &p);
             snprintf(name, sizeof name, "plan medium -j %d: %d parts of equal size (balance <= 1.05)",
                      n[i], n[i]);
             UNIT_CHECK(name, p.n == n[i] && plan_balance(&p) <= 1.05, "%d parts, balance %.3f", p.n,
@@ -104,7 +104,7 @@ int main(void)
     snprintf(path, sizeof path, "%s/empty.bam", unit_data_dir());
     if (alnfile_open(&in, path, NULL, ALNFILE_FIND_INDEX) == 0) {
         plan_t p;
-        int rc = plan_make(&in, 8, &p);
+        int rc = plan_make(&in, 8, 0, &p);
         UNIT_CHECK("plan empty: one part for a file without records", rc == 0 && p.n == 1, "%d parts", p.n);
         plan_free(&p);
         alnfile_close(&in);

@@ -1,0 +1,111 @@
+/* cohort.c -- a cohort's samples and its shared outputs; see cohort.h. */
+#include "cohort.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "multiqc.h"
+#include "rc.h"
+#include "report.h"
+
+int cohort_init(cohort_t *c, const sam_hdr_t *hdr, const char *first)
+{
+    *c = (cohort_t){.columns.fd = -1};
+    c->hdr = sam_hdr_dup(hdr);
+    c->first = strdup(first);
+    c->names = sample_names_init();
+    return c->hdr && c->first && c->names ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
+}
+
+int cohort_start(cohort_t *c, const char *spool_dir)
+{
+    int rc = summary_layout_init(&c->layout, c->hdr, &c->regions);
+    if (rc == 0 && spool_dir)
+        rc = colstore_open(&c->columns, spool_dir, c->regions.n);
+    return rc;
+}
+
+int cohort_check_reference(const cohort_t *c, const sam_hdr_t *hdr, const char *what)
+{
+    return sample_same_reference(c->hdr, c->first, hdr, what);
+}
+
+int cohort_name(cohort_t *c, const sam_hdr_t *hdr, const char *file_name, char *name)
+{
+    sample_name(hdr, file_name, name);
+    return sample_names_take(c->names, name);
+}
+
+/* The counts in output order (the tally keeps BED regions sorted). */
+static int add_column(cohort_t *c, const tally_t *t)
+{
+    const regions_t *r = &c->regions;
+    if (r->kind != REGIONS_BED)
+        return colstore_append(&c->columns, t->counts);
+    uint64_t *out = malloc((size_t)r->n * sizeof *out + 1);
+    if (!out)
+        return rc_fail(RC_EINTERNAL, "out of memory");
+    for (int64_t i = 0; i < r->n; i++)
+        out[i] = regions_count(r, t->counts, i);
+    int rc = colstore_append(&c->columns, out);
+    free(out);
+    return rc;
+}
+
+int cohort_add(cohort_t *c, const char *name, const tally_t *t)
+{
+    if (c->n == c->m) {
+        int m = c->m ? 2 * c->m : 16;
+        summary_t *s = realloc(c->samples, m * sizeof *s);
+        if (!s)
+            return rc_fail(RC_EINTERNAL, "out of memory");
+        c->samples = s, c->m = m;
+    }
+    int rc = summary_make(&c->layout, name, t, &c->samples[c->n]);
+    if (rc == 0 && c->columns.fd >= 0)
+        rc = add_column(c, t);
+    if (rc == 0)
+        c->n++;
+    else
+        summary_free(&c->samples[c->n]);
+    return rc;
+}
+
+static int read_rows(void *arg, int64_t row, int64_t n, uint64_t *out)
+{
+    return colstore_read_rows(arg, row, n, out);
+}
+
+int cohort_matrix(const cohort_t *c, countfile_out_t *out)
+{
+    char **names = malloc((c->n + 1) * sizeof *names);
+    if (!names)
+        return rc_fail(RC_EINTERNAL, "out of memory");
+    for (int i = 0; i < c->n; i++)
+        names[i] = (char *)c->samples[i].name;
+    int rc = countfile_format_matrix(&c->regions, c->n, names, read_rows, (void *)&c->columns, out);
+    free(names);
+    return rc;
+}
+
+int cohort_table(const cohort_t *c, kstring_t *out) { return multiqc_table(c->samples, c->n, out); }
+
+int cohort_report(const cohort_t *c, const char *counted, kstring_t *out)
+{
+    return report_html(&c->layout, c->samples, c->n, counted, out);
+}
+
+void cohort_free(cohort_t *c)
+{
+    for (int i = 0; i < c->n; i++)
+        summary_free(&c->samples[i]);
+    free(c->samples);
+    colstore_close(&c->columns);
+    summary_layout_free(&c->layout);
+    regions_free(&c->regions);
+    sample_names_free(c->names);
+    if (c->hdr)
+        sam_hdr_destroy(c->hdr);
+    free(c->first);
+    *c = (cohort_t){.columns.fd = -1};
+}
