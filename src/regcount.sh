@@ -5,8 +5,9 @@
 # worker), which reads ~/job_input.json and writes ~/job_output.json or
 # ~/job_error.json itself.
 
-# Count the BAM (input mappings_sorted_bam), here or, with input subjobs
-# above 1, by starting count_part and gather subjobs.
+# Count the BAM or CRAM (input mappings_sorted_bam), here or, with input
+# subjobs above 1, by starting count_part and gather subjobs; or the files
+# of input mappings, here or over count_samples and gather_samples subjobs.
 main() {
     regcount job main
 }
@@ -19,4 +20,14 @@ count_part() {
 # Add up the count_part outputs and upload the count file.
 gather() {
     regcount job gather
+}
+
+# Count a run of the files of input mappings, one after the other.
+count_samples() {
+    regcount job count_samples
+}
+
+# Put the count_samples outputs together: the matrix, MultiQC and the report.
+gather_samples() {
+    regcount job gather_samples
 }

@@ -7,7 +7,7 @@ for group in "$@"; do
     case $group in
     build) pkgs="$pkgs gcc make libc6-dev libhts-dev libcurl4-gnutls-dev libjansson-dev zlib1g-dev" ;;
     run)   pkgs="$pkgs python3" ;;
-    test)  pkgs="$pkgs samtools python3 gzip openssl strace" ;;
+    test)  pkgs="$pkgs samtools python3 gzip openssl strace multiqc chromium python3-pil" ;;
     bench) pkgs="$pkgs samtools python3 libdeflate-dev parallel time bedtools mosdepth subread" ;;
     fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;

@@ -225,6 +225,7 @@ typedef struct {
     const char *fasta; /* --fasta: where to write the reference */
     const char *samples; /* --sample: the SM of each read group, comma-separated */
     int one_x;         /* --sex XY: one chrX (half the reads) and a chrY */
+    int tiny;          /* --tiny: cohort with a tenth of the reads, few hard cases */
 
     rng_t rng; /* profile-level decisions; only used while setting up */
 
@@ -1046,7 +1047,8 @@ static const struct { const char *name; int64_t len; } GRCH38[] = {
  * (chrM whole), a fragment per 2000 bases, chrM at 25 times that; with
  * --sex XY chrX at half the density and chrY with reads, else chrY with a
  * few stray reads. Every hard case on chr1, trap records on chr2 and chrM,
- * unplaced reads at the end. --seed makes the samples differ. */
+ * unplaced reads at the end. --seed makes the samples differ; --tiny keeps
+ * a tenth of the reads and a few hard cases. */
 static void profile_cohort(gen_t *g)
 {
     for (int i = 0; i < N_GRCH38; i++)
@@ -1063,7 +1065,14 @@ static void profile_cohort(gen_t *g)
         else if (!strcmp(name, "chrM"))
             bp = 80;
         /* a little noise between samples of the same sex */
+        bp *= g->tiny ? 10 : 1;
         set_density(g, tid, bp + (int64_t)rng_below(&g->rng, bp / 10 + 1));
+    }
+    if (g->tiny) { /* hundreds of files: small, with the pos -1 and unplaced reads */
+        hc_trap(g, 1, 'b');
+        hc_placed_unmapped(g, 2, 1000);
+        hc_unplaced(g, 2, 1);
+        return;
     }
     hc_all_on(g, 0);
     hc_long_span(g, 0, 5000);
@@ -1595,6 +1604,7 @@ static void usage(FILE *f)
             "                0 = none); the output does not depend on it\n"
             "  --sample A[,B]  the SM of the two read groups (default sample1)\n"
             "  --sex XX|XY   cohort only: one chrX and a chrY, or two chrX (default XX)\n"
+            "  --tiny        cohort only: a tenth of the reads, few hard cases\n"
             "  --help        this text\n",
             DEFAULT_SEED);
 }
@@ -1634,6 +1644,7 @@ int main(int argc, char **argv)
         { "threads", required_argument, NULL, 't' },
         { "sample", required_argument, NULL, 'S' },
         { "sex", required_argument, NULL, 'x' },
+        { "tiny", no_argument, NULL, 'y' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -1671,6 +1682,9 @@ int main(int argc, char **argv)
             break;
         case 'S':
             g.samples = optarg;
+            break;
+        case 'y':
+            g.tiny = 1;
             break;
         case 'x':
             if (strcmp(optarg, "XX") != 0 && strcmp(optarg, "XY") != 0) {

@@ -91,7 +91,7 @@ for status in 503 429; do
     for route in /file-xxxx/describe download; do
         assert_eq "$status x$N: $route waited Retry-After (1 s) each time" True "$(waited "$route" 1)"
     done
-    assert_eq "$status x$N: one nonce per file for every /file/new call (count file and table)" 2 \
+    assert_eq "$status x$N: one nonce per file for every /file/new call (the six outputs)" 6 \
         "$(log_query 'len({(e["body"]["name"], e["body"]["nonce"]) for e in L if e["route"] == "/file/new"})')"
 done
 
@@ -110,9 +110,9 @@ drop_rules() { # WHEN ROUTE...
 for when in before after; do
     ok_case "connections dropped ($when answering) on every route" "$(drop_rules $when "${ROUTES[@]}")"
 done
-assert_eq "/file/new answers lost: one nonce and one file closed per output (count file and table)" "2 2" \
+assert_eq "/file/new answers lost: one nonce and one file closed per output (six)" "6 6" \
     "$(log_query 'str(len({e["body"]["nonce"] for e in L if e["route"] == "/file/new"})) + " " + str(len({e["path"] for e in L if e["route"] == "/file-xxxx/close"}))')"
-assert_eq "/file/new answers lost: no stray file made (BAM, BAI and the two outputs)" 4 \
+assert_eq "/file/new answers lost: no stray file made (BAM, BAI and the six outputs)" 8 \
     "$(ls "$OUT/emu/objects" | grep -c '^file-')"
 
 # ---- downloads broken after K bytes, several times in a row
@@ -165,9 +165,10 @@ done
 # ---- PUT failures: the part is sent again with a fresh upload URL
 for fault in '"status": 400' '"status": 500' '"drop": "before"' '"drop": "after"'; do
     ok_case "PUT failure ($fault)" "[{\"server\": \"storage\", \"op\": \"upload\", $fault}]"
-    # The count file's first PUT fails: two /upload calls, URLs and PUTs for
-    # it, one each for the table.
-    assert_eq "PUT failure ($fault): a fresh /upload URL for the second PUT" "3 3 3" \
+    # The first PUT fails: two /upload calls, URLs and PUTs for its file, one
+    # each for the other five outputs (count file, idxstats, table, matrix,
+    # MultiQC table, report).
+    assert_eq "PUT failure ($fault): a fresh /upload URL for the second PUT" "7 7 7" \
         "$(log_query "' '.join(map(str, [len([e for e in L if e['route'] == '/file-xxxx/upload']),
             len({e['path'] for e in L if e.get('route') == 'upload'}),
             len([e for e in L if e.get('route') == 'upload'])]))")"

@@ -15,12 +15,17 @@ for p in small medium manyrefs trap empty nosq; do
     "$REGCOUNT" count --quiet "$DATA/$p.bam" > "$OUT/$p.local"
     assert_same_file "job $p: uploaded count file equals regcount count" "$OUT/$p.local" "$OUT/$p.uploaded"
     total=$(sed -n 's/^Total reads: //p' "$OUT/$p.uploaded")
+    $EMU cat "$OUT/emu" "$(json_get "$JOB_JSON" 'j["output"]["counts_tsv"]["$dnanexus_link"]')" > "$OUT/$p.tsv"
     shape=$(json_get "$JOB_HOME/job_output.json" \
-        'sorted(j) == ["count_file", "counts_tsv", "total_reads"] and all(list(j[f]) == ["$dnanexus_link"] and j[f]["$dnanexus_link"].startswith("file-") for f in ("count_file", "counts_tsv")) and type(j["total_reads"]) is int and j["total_reads"]')
+        'sorted(j) == ["count_file", "count_files", "counts_matrix", "counts_tsv", "multiqc", "report", "total_reads"] and all(list(j[f]) == ["$dnanexus_link"] and j[f]["$dnanexus_link"].startswith("file-") for f in ("count_file", "counts_tsv", "counts_matrix", "report")) and j["count_files"] == [j["count_file"]] and len(j["multiqc"]) == 2 and type(j["total_reads"]) is int and j["total_reads"]')
     assert_eq "job $p: job_output.json shape and total" "$total" "$shape"
+    # One file is a cohort of one: its idxstats is samtools', its matrix the table.
+    $EMU cat "$OUT/emu" "$(json_get "$JOB_JSON" 'j["output"]["multiqc"][0]["$dnanexus_link"]')" > "$OUT/$p.idxstats"
+    assert_same_file "job $p: idxstats equals samtools idxstats" <(samtools idxstats "$DATA/$p.bam") "$OUT/$p.idxstats"
+    $EMU cat "$OUT/emu" "$(json_get "$JOB_JSON" 'j["output"]["counts_matrix"]["$dnanexus_link"]')" | cut -f 1-4 > "$OUT/$p.matrix"
+    assert_same_file "job $p: the matrix has the table's regions" <(cut -f 1-4 "$OUT/$p.tsv") "$OUT/$p.matrix"
     assert_eq "job $p: uploaded name" "${p}_count.txt" \
         "$($EMU describe "$OUT/emu" "$(json_get "$JOB_JSON" 'j["output"]["count_file"]["$dnanexus_link"]')" | json_get /dev/stdin 'j["name"]')"
-    $EMU cat "$OUT/emu" "$(json_get "$JOB_JSON" 'j["output"]["counts_tsv"]["$dnanexus_link"]')" > "$OUT/$p.tsv"
     samtools_counts "$DATA/$p.bam" --tsv --sample 5 > "$OUT/$p.expected.tsv"
     assert_same_file "job $p: the table equals samtools" "$OUT/$p.expected.tsv" "$OUT/$p.tsv"
     assert_absent "job $p: no job_error.json" "$JOB_HOME/job_error.json"

@@ -89,9 +89,9 @@ bad_bam "index method without a BAI" AppError "count_method index needs input ma
 emu_init
 bam=$(emu_upload "$small")
 echo '{}' > "$OUT/in.json"
-job_fails "missing input" AppError "input mappings_sorted_bam is missing" --raw-input "$OUT/in.json"
+job_fails "missing input" AppError "no input to count: give mappings_sorted_bam" --raw-input "$OUT/in.json"
 echo '{"subjobs": 3}' > "$OUT/in.json"
-job_fails "missing input, subjobs 3" AppError "input mappings_sorted_bam is missing" --raw-input "$OUT/in.json"
+job_fails "missing input, subjobs 3" AppError "no input to count: give mappings_sorted_bam" --raw-input "$OUT/in.json"
 echo '{"mappings_sorted_bam": ' > "$OUT/in.json"
 job_fails "malformed job_input.json" AppError "job_input.json cannot be read" --raw-input "$OUT/in.json"
 echo '["x"]' > "$OUT/in.json"

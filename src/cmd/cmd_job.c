@@ -40,9 +40,12 @@ static void usage(FILE *out)
             "writes $HOME/job_output.json, or $HOME/job_error.json and exits non-zero.\n"
             "\n"
             "Entry points:\n"
-            "  main     count the BAM of inputs mappings_sorted_bam (and mappings_sorted_bai);\n"
-            "           count_method scan (default) or index; download_first true to\n"
-            "           download the BAM and check its md5 before counting\n"
+            "  main     count the BAM or CRAM of input mappings_sorted_bam (and\n"
+            "           mappings_sorted_bai), or the files of input mappings (with\n"
+            "           indexes); count_method scan (default) or index; download_first\n"
+            "           true to download each file and check its md5 before counting\n"
+            "  count_part, gather            a file's parts over subjobs (input subjobs)\n"
+            "  count_samples, gather_samples the files of mappings over subjobs\n"
             "\n"
             "Environment (besides the platform's DX_* variables):\n"
             "  REGCOUNT_WORKERS      worker processes [online cores: %d]\n"
@@ -99,6 +102,10 @@ static int run_entry(job_t *job, const char *entry)
             rc = job_scatter_part(job);
         else if (strcmp(entry, "gather") == 0)
             rc = job_scatter_gather(job);
+        else if (strcmp(entry, "count_samples") == 0)
+            rc = job_cohort_count(job);
+        else if (strcmp(entry, "gather_samples") == 0)
+            rc = job_cohort_gather(job);
         else
             rc = rc_fail(RC_EINTERNAL, "unknown entry point '%s'", entry);
     }

@@ -24,6 +24,7 @@ typedef struct {
     const count_args_t *a;
     const char *outdir;   /* per-sample files go here; NULL: one file to -o */
     cohort_t cohort;      /* set up by the first file that opens */
+    regions_t regions;    /* what is counted, for the cohort's header */
     int started;
     filter_t filter;
     stage_t stage;        /* the output directory's files, until all are done */
@@ -37,11 +38,10 @@ typedef struct {
 
 /* The regions (for c->hdr) and the filter, from the options. Bad values
  * are the input's fault (exit 3), as in the job. */
-static int make_spec(const count_args_t *a, cohort_t *c, filter_t *f)
+static int make_spec(const count_args_t *a, const sam_hdr_t *hdr, regions_t *r, filter_t *f)
 {
     static const char *const names[] = {"-q", "-f", "-F", "-G"};
     uint16_t *flag[] = {NULL, &f->require, &f->exclude, &f->exclude_all};
-    regions_t *r = &c->regions;
     int rc = 0;
     *f = (filter_t){0};
     for (int i = 0; rc == 0 && i < 4; i++)
@@ -52,11 +52,11 @@ static int make_spec(const count_args_t *a, cohort_t *c, filter_t *f)
     if (rc == 0 && a->bin)
         rc = opt_int("--bin", a->bin, 1, 1LL << 40, &size) != 0
                  ? rc_rekind(RC_EINPUT)
-                 : regions_bins(r, c->hdr, size, "--bin");
+                 : regions_bins(r, hdr, size, "--bin");
     else if (rc == 0 && a->bed)
-        rc = regions_load_bed(r, c->hdr, a->bed);
+        rc = regions_load_bed(r, hdr, a->bed);
     else if (rc == 0)
-        rc = regions_whole(r, c->hdr);
+        rc = regions_whole(r, hdr);
     if (rc == 0 && a->from_index && (!regions_whole_refs(r) || !filter_none(f)))
         rc = rc_fail(RC_EINPUT, "the index method counts whole reference sequences with no "
                      "filter; count regions, bins or filtered reads with the scan method");
@@ -67,7 +67,7 @@ static int make_spec(const count_args_t *a, cohort_t *c, filter_t *f)
 static void describe(const run_t *run, char *out, size_t size)
 {
     const count_args_t *a = run->a;
-    const regions_t *r = &run->cohort.regions;
+    const regions_t *r = &run->regions;
     char filter[96];
     int n = r->kind == REGIONS_BINS ? snprintf(out, size, "bins of %s bases (%lld)", a->bin,
                                                (long long)r->n)
@@ -96,10 +96,10 @@ static int start(run_t *run, const alnfile_t *in)
     int rc = cohort_init(&run->cohort, in->hdr, in->path);
     run->started = 1;
     if (rc == 0)
-        rc = make_spec(run->a, &run->cohort, &run->filter);
+        rc = make_spec(run->a, run->cohort.hdr, &run->regions, &run->filter);
     if (rc == 0 && run->a->matrix)
         dir_of(run->a->matrix, spool, sizeof spool);
-    return rc ? rc : cohort_start(&run->cohort, run->a->matrix ? spool : NULL);
+    return rc ? rc : cohort_start(&run->cohort, &run->regions, run->a->matrix ? spool : NULL);
 }
 
 /* ---- one file ---------------------------------------------------------------- */
@@ -112,7 +112,7 @@ static int count_file(const run_t *run, const alnfile_t *in, tally_t *t)
                        alnfile_kind_name(in));
     if (a->from_index)
         return idxcount_run(in, NULL, NULL, t);
-    scan_opts_t so = {.regions = &run->cohort.regions,
+    scan_opts_t so = {.regions = &run->regions,
                       .filter = filter_none(&run->filter) ? NULL : &run->filter,
                       .workers = a->workers, .timeout = a->timeout, .reference = a->reference,
                       .with_unplaced = run->outdir != NULL}; /* for idxstats' last line */
@@ -128,7 +128,7 @@ static int stage_sample(run_t *run, const char *name, const sam_hdr_t *hdr, cons
     int rc = stage_file(&run->stage, file, path, sizeof path);
     if (rc == 0 && (rc = fdio_begin(&f, path)) == 0) {
         countfile_out_t out = {.file = &f, .threads = run->a->workers};
-        rc = countfile_format(&run->cohort.regions, t->counts, &out, NULL);
+        rc = countfile_format(&run->regions, t->counts, &out, NULL);
         rc = rc ? rc : fdio_commit(&f);
         free(out.buf.s);
     }
@@ -278,7 +278,7 @@ static int finish(run_t *run)
     if (rc == 0 && a->report && (rc = write_report(run, a->report)) == 0)
         report_done = 1;
     if (rc == 0 && run->have_one)
-        rc = publish_one(a, &run->cohort.regions, &run->one);
+        rc = publish_one(a, &run->regions, &run->one);
     if (rc == 0 && run->outdir) {
         rc = stage_commit(&run->stage);
         if (rc == 0)
@@ -324,6 +324,7 @@ int count_run(const count_args_t *a)
         tally_free(&run.one);
     if (run.started)
         cohort_free(&run.cohort);
+    regions_free(&run.regions);
     free(run.failures.s);
     return rc;
 }

@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 #include <utime.h>
 
-#include "countfile.h"
+#include "base64.h"
 #include "dxdownload.h"
 #include "dxupload.h"
 #include "fdio.h"
@@ -18,25 +21,39 @@
 #include "rc.h"
 #include "scan.h"
 #include "stream.h"
+#include "workq.h"
+
+int job_describe_input(job_t *job, const char *what, const jobio_link_t *link, const char *dir,
+                       job_file_t *in)
+{
+    *in = (job_file_t){.link = *link};
+    snprintf(in->what, sizeof in->what, "%s", what);
+    int rc = dxfile_describe(&job->env, in->link.id, in->link.project, &in->file);
+    if (rc != 0)
+        return rc_context("input %s", what);
+    if (strcmp(in->file.state, "closed") != 0)
+        return rc_fail(RC_EINPUT, "input %s (%s) is %s, not closed", what, in->link.id,
+                       in->file.state);
+    char safe[256];
+    fdio_safe_name(in->file.name, safe, sizeof safe);
+    snprintf(in->path, sizeof in->path, "%s/%s", dir, safe);
+    return 0;
+}
 
 int job_input_file(job_t *job, const char *field, int required, job_file_t *in, int *present)
 {
     int given = 0;
-    *in = (job_file_t){.field = field};
-    int rc = jobio_link(job->input, field, required, &in->link, &given);
+    jobio_link_t link;
+    *in = (job_file_t){0};
+    snprintf(in->what, sizeof in->what, "%s", field);
+    int rc = jobio_link(job->input, field, required, &link, &given);
     if (present)
         *present = given;
     if (rc != 0 || !given)
         return rc;
-    if ((rc = dxfile_describe(&job->env, in->link.id, in->link.project, &in->file)) != 0)
-        return rc_context("input %s", field);
-    if (strcmp(in->file.state, "closed") != 0)
-        return rc_fail(RC_EINPUT, "input %s (%s) is %s, not closed", field, in->link.id,
-                       in->file.state);
-    char safe[256];
-    fdio_safe_name(in->file.name, safe, sizeof safe);
-    snprintf(in->path, sizeof in->path, "in/%s/%s", field, safe);
-    return 0;
+    char dir[128];
+    snprintf(dir, sizeof dir, "in/%s", field);
+    return job_describe_input(job, field, &link, dir, in);
 }
 
 /* Largest file job_read_small_file takes into memory. */
@@ -100,14 +117,14 @@ int job_check_space(const job_t *job, int64_t need)
 int job_download_input(job_t *job, job_file_t *in)
 {
     char b[16];
-    log_info("download: input %s %s (%s, %s)", in->field, in->file.name, in->link.id,
+    log_info("download: input %s %s (%s, %s)", in->what, in->file.name, in->link.id,
              log_bytes(in->file.size, b));
     /* As many parts at once as dx download fetches: min(cores, 8). */
     int connections = job->workers < 8 ? job->workers : 8;
     int rc = job_make_dirs(in->path);
     if (rc == 0)
         rc = dxdownload_file(&job->env, &in->file, in->path, connections);
-    return rc ? rc_context("input %s", in->field) : 0;
+    return rc ? rc_context("input %s", in->what) : 0;
 }
 
 int job_bam_inputs(job_t *job, int bai_required, job_bam_t *b)
@@ -154,62 +171,114 @@ int job_scan(job_t *job, job_bam_t *b, const job_count_t *c, int local, const ui
     scan_opts_t opts = {.regions = c->regions, .filter = c->filter, .reference = c->reference,
                         .workers = job->workers,
                         .timeout = job->timeout, .stall = job->stall,
-                        .source = local ? NULL : &stream};
+                        .source = local ? NULL : &stream,
+                        .with_unplaced = 1}; /* the job writes idxstats */
     return range ? scan_range(&b->in, range[0], range[1], &opts, t) : scan_file(&b->in, &opts, t);
 }
 
-/* <file name without .bam or .cram><suffix>, made safe. */
-static void output_name(const char *bam_name, const char *suffix, char *out, size_t size)
-{
-    char stem[256];
-    snprintf(stem, sizeof stem, "%s", bam_name);
-    size_t n = strlen(stem);
-    if (n > 4 && strcmp(stem + n - 4, ".bam") == 0)
-        stem[n - 4] = '\0';
-    else if (n > 5 && strcmp(stem + n - 5, ".cram") == 0)
-        stem[n - 5] = '\0';
-    char safe[256];
-    fdio_safe_name(stem, safe, sizeof safe);
-    snprintf(out, size, "%s%s", safe, suffix);
-}
+/* Packed bytes travel in a subjob's output inline (base64) when they are
+ * small, else as a file, so that millions of region counts never sit in a
+ * job's output JSON. */
+#define INLINE_PACKED_MAX (256 << 10)
 
-/* Keep text in ~/out/<field>/<name> and upload it; its id in id[64]. */
-static int publish_file(job_t *job, const char *field, const char *name, const kstring_t *text,
-                        char id[64])
+int job_packed_output(job_t *job, const kstring_t *packed, const char *name, json_t **out)
 {
-    char path[512];
-    snprintf(path, sizeof path, "out/%s/%s", field, name);
-    int rc = job_make_dirs(path);
-    if (rc == 0)
-        rc = fdio_save(path, text->s, text->l);
-    if (rc == 0)
-        rc = dxupload_file(&job->env, name, "text/plain", text->s, text->l, id);
+    kstring_t text = {0};
+    char id[64];
+    int rc = 0;
+    *out = NULL;
+    if (packed->l <= INLINE_PACKED_MAX) {
+        if ((rc = base64_encode(packed->s ? packed->s : "", packed->l, &text)) == 0)
+            *out = json_pack("{s:s}", "tally", text.s ? text.s : "");
+    } else if ((rc = dxupload_file(&job->env, name, NULL, packed->s, packed->l, id)) == 0) {
+        *out = json_pack("{s:{s:s}}", "tally_file", "$dnanexus_link", id);
+    }
+    if (rc == 0 && !*out)
+        rc = rc_fail(RC_EINTERNAL, "out of memory");
+    free(text.s);
     return rc;
 }
 
-int job_publish_counts(job_t *job, const char *bam_name, const regions_t *regions,
-                       const uint64_t *counts)
+int job_packed_input(job_t *job, json_t *counts, const char *what, kstring_t *packed)
 {
-    char name[300], tsv_name[300], id[64], tsv_id[64];
-    /* Formatted whole: they are uploaded from memory. */
-    countfile_out_t text = {.threads = job->workers}, tsv = {.threads = job->workers};
-    uint64_t total = 0;
-    output_name(bam_name, "_count.txt", name, sizeof name);
-    output_name(bam_name, "_counts.tsv", tsv_name, sizeof tsv_name);
-    int rc = countfile_format(regions, counts, &text, &total);
+    const char *text = json_string_value(json_object_get(counts, "tally"));
+    json_t *file = json_object_get(counts, "tally_file");
+    if (text)
+        return base64_decode(text, strlen(text), what, packed);
+    if (file)
+        return job_read_small_file(job, file, what, packed);
+    return rc_fail(RC_EINTERNAL, "%s are neither a tally nor a tally file", what);
+}
+
+json_t *job_link(const char *id) { return json_pack("{s:s}", "$dnanexus_link", id); }
+
+json_t *job_jbor(const char *job_id, const char *field)
+{
+    return json_pack("{s:{s:s,s:s}}", "$dnanexus_link", "job", job_id, "field", field);
+}
+
+int job_new_subjob(job_t *job, const char *function, const char *name, json_t *input, char id[64])
+{
+    char nonce[96];
+    json_t *in = json_pack("{s:s,s:s,s:O,s:s}", "function", function, "name", name, "input", input,
+                           "nonce", dx_nonce(nonce)),
+           *out = NULL;
+    int rc = in ? dx_call(&job->env, "/job/new", in, &out, DX_RETRY_SAFE, NULL)
+                : rc_fail(RC_EINTERNAL, "out of memory");
+    const char *jid = json_string_value(json_object_get(out, "id"));
+    if (rc == 0 && (!jid || strncmp(jid, "job-", 4) != 0))
+        rc = rc_fail(RC_EINTERNAL, "POST /job/new: the answer has no job id");
     if (rc == 0)
-        rc = countfile_format_tsv(regions, counts, &tsv);
-    if (rc == 0) {
-        log_info("upload: %s and %s (%" PRIu64 " reads in all)", name, tsv_name, total);
-        rc = publish_file(job, "count_file", name, &text.buf, id);
+        snprintf(id, 64, "%s", jid);
+    json_decref(in);
+    json_decref(out);
+    return rc;
+}
+
+/* Uploads at once: the platform takes each file in a few round trips. */
+#define UPLOAD_THREADS 8
+
+typedef struct {
+    dx_env_t env[UPLOAD_THREADS]; /* a connection per thread */
+    const char *const *paths, *const *names;
+    const char *media;
+    char (*ids)[64];
+} uploads_t;
+
+/* Upload the file at paths[i] (written already; a matrix may be far larger
+ * than memory, so it is mapped, not read). */
+static int upload_one(void *arg, int64_t i, int thread)
+{
+    uploads_t *u = arg;
+    int fd = open(u->paths[i], O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int rc = rc_fail_errno(RC_EINTERNAL, "cannot read %s", u->paths[i]);
+        if (fd >= 0)
+            close(fd);
+        return rc;
     }
-    if (rc == 0)
-        rc = publish_file(job, "counts_tsv", tsv_name, &tsv.buf, tsv_id);
-    if (rc == 0 && !(job->output = json_pack("{s:{s:s},s:{s:s},s:I}", "count_file", "$dnanexus_link",
-                                             id, "counts_tsv", "$dnanexus_link", tsv_id,
-                                             "total_reads", (json_int_t)total)))
-        rc = rc_fail(RC_EINTERNAL, "out of memory");
-    free(text.buf.s);
-    free(tsv.buf.s);
+    size_t len = (size_t)st.st_size;
+    void *data = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : (void *)"";
+    close(fd);
+    if (data == MAP_FAILED)
+        return rc_fail_errno(RC_EINTERNAL, "cannot map %s", u->paths[i]);
+    int rc = dxupload_file(&u->env[thread], u->names[i], u->media, data, len, u->ids[i]);
+    if (len)
+        munmap(data, len);
+    return rc;
+}
+
+int job_upload_files(job_t *job, int n, const char *const *paths, const char *const *names,
+                     const char *media, char (*ids)[64])
+{
+    uploads_t u = {.paths = paths, .names = names, .media = media, .ids = ids};
+    workq_spec_t spec = {.threads = n < UPLOAD_THREADS ? n : UPLOAD_THREADS, .items = n,
+                         .run = upload_one, .arg = &u};
+    for (int t = 0; t < spec.threads; t++)
+        dx_env_copy(&u.env[t], &job->env);
+    int rc = n ? workq_run(&spec) : 0;
+    for (int t = 0; t < spec.threads; t++)
+        dx_env_free_copy(&u.env[t]);
     return rc;
 }

@@ -17,6 +17,7 @@
 
 #include "dx.h"
 #include "dxfile.h"
+#include "cohort.h"
 #include "jobio.h"
 #include "filter.h"
 #include "mirror.h"
@@ -25,6 +26,10 @@
 
 #define BAM_INPUT "mappings_sorted_bam"
 #define BAI_INPUT "mappings_sorted_bai"
+#define COHORT_INPUT "mappings"
+#define COHORT_INDEX_INPUT "indexes"
+/* The most subjobs a job starts. */
+#define JOB_MAX_SUBJOBS 1000
 
 typedef struct {
     const char *home;
@@ -41,7 +46,7 @@ typedef struct {
 
 /* An input file: its link, its description, and where it goes locally. */
 typedef struct {
-    const char *field;
+    char what[64];  /* the input, for messages: "regions", "mappings[3]" */
     jobio_link_t link;
     dxfile_t file;
     char path[512]; /* relative to the home directory */
@@ -50,6 +55,11 @@ typedef struct {
 /* Read input field (a file link; required or not) into in and describe
  * it; *present says whether it was given. The file must be closed. */
 int job_input_file(job_t *job, const char *field, int required, job_file_t *in, int *present);
+
+/* Describe the file link names (an input, called what in messages) into
+ * in, to be kept locally in the directory dir. The file must be closed. */
+int job_describe_input(job_t *job, const char *what, const jobio_link_t *link, const char *dir,
+                       job_file_t *in);
 
 /* The BAM and BAI inputs of an entry point, and the BAM once opened. */
 typedef struct {
@@ -70,6 +80,29 @@ void job_bam_close(job_bam_t *b);
 /* The bytes of the small file that link ({"$dnanexus_link": "file-…"})
  * names, into out (a subjob's output; what names it in messages). */
 int job_read_small_file(job_t *job, json_t *link, const char *what, kstring_t *out);
+
+/* Serialised tallies (tally_pack) into a subjob's output *out: inline when
+ * small, else uploaded as a file called name. */
+int job_packed_output(job_t *job, const kstring_t *packed, const char *name, json_t **out);
+
+/* The serialised tallies of such an output (what names it in messages),
+ * appended to packed. */
+int job_packed_input(job_t *job, json_t *counts, const char *what, kstring_t *packed);
+
+/* {"$dnanexus_link": id}, and a job-based reference to field of job_id's
+ * output (NULL when out of memory). */
+json_t *job_link(const char *id);
+json_t *job_jbor(const char *job_id, const char *field);
+
+/* POST /job/new: start a subjob at entry point function with input (not
+ * taken), called name; its id in id[64]. A nonce makes a retried call
+ * return the same job. */
+int job_new_subjob(job_t *job, const char *function, const char *name, json_t *input, char id[64]);
+
+/* Upload the n files at paths (local, written already) as new files called
+ * names, of MIME type media (or NULL), several at once; their ids in ids. */
+int job_upload_files(job_t *job, int n, const char *const *paths, const char *const *names,
+                     const char *media, char (*ids)[64]);
 
 /* Download an input (every part's md5 checked) to in->path. */
 int job_download_input(job_t *job, job_file_t *in);
@@ -99,12 +132,65 @@ typedef struct {
 int job_scan(job_t *job, job_bam_t *b, const job_count_t *c, int local, const uint64_t *range,
              tally_t *t);
 
-/* Write the count file and the table for regions (counts as the tally
- * keeps them), keep copies in ~/out/, upload them as <BAM name without
- * .bam>_count.txt and _counts.tsv and set the outputs count_file,
- * counts_tsv and total_reads. */
-int job_publish_counts(job_t *job, const char *bam_name, const regions_t *regions,
-                       const uint64_t *counts);
+/* ---- publishing (job_publish.c) ---- */
+
+/* What an entry point publishes, gathered as it goes: each sample's count
+ * file and idxstats are written to ~/out/ when the sample is counted, and
+ * uploaded only once every sample was (nothing is uploaded for a job that
+ * fails); then the cohort's files. */
+typedef struct {
+    struct job_output_file *files; /* written, to be uploaded */
+    int n, m;
+    json_t *count_files; /* links, in sample order, once uploaded */
+    json_t *multiqc;     /* links to the idxstats, then the MultiQC table */
+} job_outputs_t;
+
+int job_outputs_init(job_outputs_t *out);
+void job_outputs_free(job_outputs_t *out);
+
+/* Write a sample's count file, called count_name, and its idxstats
+ * (<sample>.idxstats; not for a CRAM counted from its container headers,
+ * which do not tell unmapped reads apart) for the regions r of header hdr
+ * into ~/out/, to be uploaded by job_upload_samples. */
+int job_write_sample(job_t *job, const char *count_name, const char *sample, const sam_hdr_t *hdr,
+                     const regions_t *r, const tally_t *t, job_outputs_t *out);
+
+/* Upload the files job_write_sample wrote, several at once, and fill
+ * out->count_files and out->multiqc in order. */
+int job_upload_samples(job_t *job, job_outputs_t *out);
+
+/* Upload what is written for the whole cohort (prefix_counts_matrix.tsv,
+ * regcount_mqc.tsv, prefix_report.html; counted says what was counted, for
+ * the report) and set job->output: counts_matrix, count_files, report and
+ * multiqc (out's arrays, the table appended). */
+int job_publish_cohort(job_t *job, const cohort_t *c, const char *prefix, const char *counted,
+                       job_outputs_t *out);
+
+/* One file's outputs: its count file and table (<file name without
+ * .bam/.cram>_count.txt and _counts.tsv, outputs count_file, counts_tsv
+ * and total_reads) and those of a cohort of one. */
+int job_publish_single(job_t *job, const job_bam_t *b, const regions_t *r, const char *counted,
+                       const tally_t *t);
+
+/* How main counts: inputs count_method and download_first. */
+typedef struct {
+    int from_index;     /* count_method "index" */
+    int download_first; /* download the file and check its md5 first */
+} job_method_t;
+
+/* Read inputs count_method and download_first into m. */
+int job_method_inputs(job_t *job, job_method_t *m);
+
+/* Open b's file for m: downloaded whole (then its index), or through its
+ * sparse mirror (job_open_mirrored). */
+int job_open_input(job_t *job, job_bam_t *b, const job_method_t *m);
+
+/* Count b's file (opened by job_open_input) by m: from its index, which
+ * must have been given, or by scanning it for c (job_scan). A CRAM counted
+ * from its index in a stream first fetches its container headers, or
+ * scans when streaming would take less time. t is initialised here. */
+int job_count_input(job_t *job, job_bam_t *b, const job_method_t *m, const job_count_t *c,
+                    tally_t *t);
 
 /* The entry points. job_main counts on this machine, or hands over to
  * job_scatter when input subjobs is more than 1. */
@@ -112,5 +198,12 @@ int job_main(job_t *job);
 int job_scatter(job_t *job, int subjobs);
 int job_scatter_part(job_t *job);
 int job_scatter_gather(job_t *job);
+
+/* Many files (input mappings, with indexes): counted here, or with subjobs
+ * (0: as many as their size calls for) over count_samples subjobs whose
+ * counts gather_samples puts together (job_cohort.c). */
+int job_cohort(job_t *job, int subjobs);
+int job_cohort_count(job_t *job);
+int job_cohort_gather(job_t *job);
 
 #endif

@@ -1,152 +1,63 @@
 /* job_main.c -- the main entry point: count the BAM or CRAM on this
- * machine.
+ * machine, or hand over.
  *
  * By default the file is streamed: its header and end-of-file marker are
  * fetched into a sparse mirror and each worker reads its byte ranges from
  * the download URL (stream.h). download_first downloads the whole file
  * (every part's md5 checked) and then the index, and counts the local copy.
  * count_method index counts from the index: a BAI's counts, or the CRAM
- * container headers a CRAI points at (idxcount.h). With subjobs > 1,
- * job_scatter (job_scatter.c) spreads the work instead.
+ * container headers a CRAI points at (idxcount.h); see job_count.c. With
+ * subjobs > 1, job_scatter (job_scatter.c) spreads the work instead; with
+ * input mappings (many files), job_cohort (job_cohort.c) counts them.
  */
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "idxcount.h"
 #include "job.h"
 #include "job_spec.h"
 #include "log.h"
 #include "rc.h"
 
-#define MAX_SUBJOBS 1000
-
 /* What main was asked to do. */
 typedef struct {
     job_bam_t b;
-    job_spec_t spec;    /* what to count */
-    int from_index;     /* count_method "index" */
-    int download_first; /* download the BAM and check its md5 first */
+    job_spec_t spec;   /* what to count */
+    job_method_t method;
 } main_inputs_t;
 
 static int read_inputs(job_t *job, main_inputs_t *mi)
 {
-    static const char *const methods[] = {"scan", "index", NULL};
-    const char *method;
-    int rc;
-    if ((rc = jobio_string(job->input, "count_method", "scan", methods, &method)) != 0 ||
-        (rc = jobio_bool(job->input, "download_first", 0, &mi->download_first)) != 0)
-        return rc;
-    mi->from_index = strcmp(method, "index") == 0;
-    if ((rc = job_spec_inputs(job, &mi->spec)) != 0 || (rc = job_bam_inputs(job, 0, &mi->b)) != 0)
-        return rc;
-    if (mi->from_index && !mi->b.have_bai)
+    int rc = job_method_inputs(job, &mi->method);
+    if (rc == 0)
+        rc = job_spec_inputs(job, &mi->spec);
+    if (rc == 0)
+        rc = job_bam_inputs(job, 0, &mi->b);
+    if (rc == 0 && mi->method.from_index && !mi->b.have_bai)
         return rc_fail(RC_EINPUT, "count_method index needs input %s (the file's index)",
                        BAI_INPUT);
-    if (mi->from_index && !job_spec_plain(&mi->spec))
+    if (rc == 0 && mi->method.from_index && !job_spec_plain(&mi->spec))
         return rc_fail(RC_EINPUT, "count_method index counts whole reference sequences with no "
                        "filter; count regions, bins or filtered reads with count_method scan");
-    return 0;
-}
-
-/* Download the whole BAM, then the BAI, so that the index is not older
- * than the data. */
-static int open_downloaded(job_t *job, job_bam_t *b)
-{
-    int rc = job_check_space(job, b->bam.file.size + (b->have_bai ? b->bai.file.size : 0));
-    if (rc == 0 && (rc = job_download_input(job, &b->bam)) == 0 && b->have_bai)
-        rc = job_download_input(job, &b->bai);
-    if (rc == 0)
-        rc = alnfile_open(&b->in, b->bam.path, b->have_bai ? b->bai.path : NULL, 0);
     return rc;
-}
-
-static int fetch_into_mirror(void *arg, int64_t beg, int64_t end)
-{
-    return mirror_fetch(arg, beg, end);
-}
-
-/* Connections that fetch a CRAM's container headers at once. */
-#define HEADER_CONNECTIONS 16
-
-/* Seconds to fetch bytes of a file in requests of about one round trip
- * each plus the bytes at rate, over connections at once. */
-static double fetch_seconds(double requests, double bytes, double round_trip, double rate,
-                            int connections)
-{
-    return (requests * round_trip + bytes / rate) / connections;
-}
-
-/* A CRAM's container headers, fetched at once into the mirror before the
- * index method reads them, HEADER_CONNECTIONS at a time: a header costs a
- * round trip, and those overlap. When streaming the whole file to the
- * workers would take less time (tens of thousands of small containers and
- * a long round trip), *use_scan is set instead: the same counts. The round
- * trip and one connection's rate come from the mirror's first fetches
- * (MIRROR_FIRST_PREFIX bytes, then a few): a rough model, but the choice
- * only matters when the two differ by much (make bench measures both). */
-static int prefetch_cram_headers(job_t *job, job_bam_t *b, int *use_scan)
-{
-    int64_t (*ranges)[2], n, bytes;
-    int rc = idxcount_cram_ranges(&b->in, &ranges, &n, &bytes);
-    const mirror_t *m = &b->mirror;
-    /* The prefix took the URL's API call and a request, each about a round
-     * trip, and its bytes' transfer. */
-    double round_trip = m->eof_secs, transfer = m->prefix_secs - 2 * m->eof_secs;
-    double rate = MIRROR_FIRST_PREFIX / (transfer > 1e-3 ? transfer : 1e-3);
-    int streams = job->workers * job->connections;
-    double t_index = fetch_seconds((double)n, (double)bytes, round_trip, rate, HEADER_CONNECTIONS);
-    double t_scan = fetch_seconds((double)b->in.size / (double)job->chunk, (double)b->in.size,
-                                  round_trip, rate, streams);
-    char b1[16], b2[16], b3[16];
-    *use_scan = rc == 0 && m->prefix_secs > 0 && t_scan < t_index;
-    log_info("count: %" PRId64 " container headers in %" PRId64 " ranges (%s): about %.1f s with "
-             "%d connections; streaming %s with %d: about %.1f s (round trip %.0f ms, %s/s a "
-             "connection)%s", b->in.crai.n_containers, n, log_bytes((uint64_t)bytes, b1), t_index,
-             HEADER_CONNECTIONS, log_bytes((uint64_t)b->in.size, b2), streams, t_scan,
-             1000 * round_trip, log_bytes((uint64_t)rate, b3),
-             *use_scan ? ": counting by scan instead (the same counts)" : "");
-    if (rc == 0 && !*use_scan)
-        rc = mirror_fetch_many(&b->mirror, (const int64_t(*)[2])ranges, n, HEADER_CONNECTIONS);
-    free(ranges);
-    return rc;
-}
-
-static int count_bam(job_t *job, main_inputs_t *mi, tally_t *t)
-{
-    job_bam_t *b = &mi->b;
-    int use_scan = 0, rc = 0;
-    if (mi->from_index && b->in.kind == ALNFILE_CRAM && !mi->download_first)
-        rc = prefetch_cram_headers(job, b, &use_scan);
-    if (rc != 0)
-        return rc;
-    if (mi->from_index && !use_scan) {
-        log_info("count: from the index %s (method index)", b->bai.file.name);
-        return idxcount_run(&b->in, mi->download_first ? NULL : fetch_into_mirror, &b->mirror, t);
-    }
-    log_info("count: %s with %d worker%s%s%s", b->bam.file.name, job->workers,
-             job->workers == 1 ? "" : "s",
-             mi->download_first ? " from the downloaded file" : ", streaming from the download URL",
-             alnfile_indexed(&b->in) ? "" : " (no index: one multi-threaded pass)");
-    job_count_t c = {&mi->spec.regions, job_spec_filter(&mi->spec), mi->spec.reference};
-    return job_scan(job, b, &c, mi->download_first, NULL, t);
 }
 
 static int count_here(job_t *job, main_inputs_t *mi)
 {
     tally_t t;
-    int rc = mi->download_first ? open_downloaded(job, &mi->b) : job_open_mirrored(job, &mi->b, 0);
-    if (rc == 0 && !mi->from_index)
+    int rc = job_open_input(job, &mi->b, &mi->method);
+    if (rc == 0 && !mi->method.from_index)
         rc = job_spec_reference(job, &mi->spec, mi->b.in.kind == ALNFILE_CRAM);
     if (rc == 0)
         rc = job_spec_regions(job, &mi->spec, mi->b.in.hdr);
     double start = log_now();
-    if (rc == 0 && (rc = count_bam(job, mi, &t)) == 0) {
-        char rate[16];
+    job_count_t c = {&mi->spec.regions, job_spec_filter(&mi->spec), mi->spec.reference};
+    if (rc == 0 && (rc = job_count_input(job, &mi->b, &mi->method, &c, &t)) == 0) {
+        char rate[16], counted[256];
         double secs = log_now() - start;
         log_info("count: done in %.1f s (%s/s compressed)", secs,
                  log_bytes((uint64_t)(mi->b.in.size / (secs > 0 ? secs : 1e-9)), rate));
-        rc = job_publish_counts(job, mi->b.bam.file.name, &mi->spec.regions, t.counts);
+        job_spec_describe(&mi->spec, counted, sizeof counted);
+        rc = job_publish_single(job, &mi->b, &mi->spec.regions, counted, &t);
         tally_free(&t);
     }
     return rc;
@@ -155,9 +66,16 @@ static int count_here(job_t *job, main_inputs_t *mi)
 int job_main(job_t *job)
 {
     long long subjobs;
-    int rc = jobio_int(job->input, "subjobs", 1, 1, MAX_SUBJOBS, &subjobs);
-    if (rc != 0)
-        return rc;
+    int rc = jobio_int(job->input, "subjobs", 0, 1, JOB_MAX_SUBJOBS, &subjobs);
+    json_t *mappings = json_object_get(job->input, COHORT_INPUT);
+    if (rc == 0 && mappings && json_object_get(job->input, BAM_INPUT))
+        return rc_fail(RC_EINPUT, "inputs %s and %s: give one file as %s, or many as %s, not "
+                       "both", BAM_INPUT, COHORT_INPUT, BAM_INPUT, COHORT_INPUT);
+    if (rc == 0 && !mappings && !json_object_get(job->input, BAM_INPUT))
+        return rc_fail(RC_EINPUT, "no input to count: give %s (one BAM or CRAM) or %s (many)",
+                       BAM_INPUT, COHORT_INPUT);
+    if (rc != 0 || mappings)
+        return rc ? rc : job_cohort(job, (int)subjobs);
     if (subjobs > 1)
         return job_scatter(job, (int)subjobs);
     main_inputs_t mi = {.b.mirror.fd = -1};

@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base64.h"
 #include "dxupload.h"
 #include "job.h"
 #include "job_spec.h"
@@ -61,47 +60,14 @@ static int read_part(json_t *input, int *index, int *count, uint64_t *beg, uint6
     return 0;
 }
 
-/* A part's tally travels in count_part's output: inline (base64 of its
- * serialised form) when it is small, else as a file, so that millions of
- * region counts never sit in a job's output JSON. */
-#define INLINE_TALLY_MAX (256 << 10)
-
-static int tally_output(job_t *job, const tally_t *t, int index, json_t **counts)
-{
-    kstring_t packed = {0}, text = {0};
-    int rc = tally_pack(t, &packed);
-    char name[64], id[64];
-    if (rc == 0 && packed.l <= INLINE_TALLY_MAX) {
-        if ((rc = base64_encode(packed.s, packed.l, &text)) == 0)
-            *counts = json_pack("{s:s}", "tally", text.s);
-    } else if (rc == 0) {
-        snprintf(name, sizeof name, "count_part_%d.tally", index);
-        if ((rc = dxupload_file(&job->env, name, NULL, packed.s, packed.l, id)) == 0)
-            *counts = json_pack("{s:{s:s}}", "tally_file", "$dnanexus_link", id);
-    }
-    if (rc == 0 && !*counts)
-        rc = rc_fail(RC_EINTERNAL, "out of memory");
-    free(packed.s);
-    free(text.s);
-    return rc;
-}
-
 /* Part k's tally from count_part's output counts, added into sum; its ends
  * into *ends. */
 static int tally_input(job_t *job, json_t *counts, size_t k, tally_t *sum, tally_t *ends)
 {
     char what[64];
     snprintf(what, sizeof what, "the counts of count_part %zu", k + 1);
-    const char *text = json_string_value(json_object_get(counts, "tally"));
-    json_t *file = json_object_get(counts, "tally_file");
     kstring_t packed = {0};
-    int rc;
-    if (text)
-        rc = base64_decode(text, strlen(text), what, &packed);
-    else if (file)
-        rc = job_read_small_file(job, file, what, &packed);
-    else
-        rc = rc_fail(RC_EINTERNAL, "%s are neither a tally nor a tally file", what);
+    int rc = job_packed_input(job, counts, what, &packed);
     if (rc == 0)
         rc = tally_unpack_add(sum, packed.s, packed.l, what, ends);
     free(packed.s);
@@ -109,33 +75,6 @@ static int tally_input(job_t *job, json_t *counts, size_t k, tally_t *sum, tally
 }
 
 /* ---- main: plan and launch ------------------------------------------------ */
-
-static json_t *link_json(const char *id) { return json_pack("{s:s}", "$dnanexus_link", id); }
-
-static json_t *jbor(const char *job, const char *field)
-{
-    return json_pack("{s:{s:s,s:s}}", "$dnanexus_link", "job", job, "field", field);
-}
-
-/* POST /job/new for entry point function; its id in id[64]. The nonce
- * makes a retried call return the same job. */
-static int new_job(job_t *job, const char *function, const char *name, json_t *input, char id[64])
-{
-    char nonce[96];
-    json_t *in = json_pack("{s:s,s:s,s:O,s:s}", "function", function, "name", name, "input", input,
-                           "nonce", dx_nonce(nonce)),
-           *out = NULL;
-    int rc = in ? dx_call(&job->env, "/job/new", in, &out, DX_RETRY_SAFE, NULL)
-                : rc_fail(RC_EINTERNAL, "out of memory");
-    const char *jid = json_string_value(json_object_get(out, "id"));
-    if (rc == 0 && (!jid || strncmp(jid, "job-", 4) != 0))
-        rc = rc_fail(RC_EINTERNAL, "POST /job/new: the answer has no job id");
-    if (rc == 0)
-        snprintf(id, 64, "%s", jid);
-    json_decref(in);
-    json_decref(out);
-    return rc;
-}
 
 /* The suffix of the index samtools writes for the file at path: ".crai"
  * for a CRAM, ".bai" for anything else (a BAM, or what will fail). */
@@ -197,27 +136,29 @@ static int launch(job_t *job, const job_file_t *bam, const char *bai_id, const p
     char id[64], name[64];
     int rc = parts ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
     for (int i = 0; rc == 0 && i < plan->n; i++) {
-        json_t *in = json_pack("{s:o,s:o,s:o}", BAM_INPUT, link_json(bam->link.id), BAI_INPUT,
-                               link_json(bai_id), "part", part_json(plan, i));
+        json_t *in = json_pack("{s:o,s:o,s:o}", BAM_INPUT, job_link(bam->link.id), BAI_INPUT,
+                               job_link(bai_id), "part", part_json(plan, i));
         snprintf(name, sizeof name, "count_part %d/%d", i + 1, plan->n);
         if ((rc = job_spec_pass_on(job, in)) == 0 &&
-            (rc = new_job(job, "count_part", name, in, id)) == 0)
-            json_array_append_new(parts, jbor(id, "counts"));
+            (rc = job_new_subjob(job, "count_part", name, in, id)) == 0)
+            json_array_append_new(parts, job_jbor(id, "counts"));
         json_decref(in);
     }
     if (rc == 0) {
         json_t *in = json_pack("{s:O,s:b,s:o,s:o}", "parts", parts, "read_unplaced",
-                               !plan->skips_unplaced, BAM_INPUT, link_json(bam->link.id),
-                               BAI_INPUT, link_json(bai_id));
+                               !plan->skips_unplaced, BAM_INPUT, job_link(bam->link.id),
+                               BAI_INPUT, job_link(bai_id));
         if ((rc = job_spec_pass_on(job, in)) == 0)
-            rc = new_job(job, "gather", "gather", in, id);
+            rc = job_new_subjob(job, "gather", "gather", in, id);
         json_decref(in);
     }
     if (rc == 0) {
         log_info("scatter: %d count_part subjobs and gather %s started", plan->n, id);
-        job->output = json_pack("{s:o,s:o,s:o}", "count_file", jbor(id, "count_file"),
-                                "counts_tsv", jbor(id, "counts_tsv"), "total_reads",
-                                jbor(id, "total_reads"));
+        static const char *const fields[] = {"count_file", "counts_tsv", "total_reads",
+                                             "counts_matrix", "count_files", "report", "multiqc"};
+        job->output = json_object();
+        for (size_t k = 0; job->output && k < sizeof fields / sizeof *fields; k++)
+            json_object_set_new(job->output, fields[k], job_jbor(id, fields[k]));
     }
     json_decref(parts);
     return rc;
@@ -285,9 +226,14 @@ int job_scatter_part(job_t *job)
         if ((rc = job_scan(job, &b, &c, 0, range, &t)) == 0) {
             log_info("count_part %d/%d: %" PRIu64 " records", index, count, t.n_records);
             json_t *counts = NULL;
-            if ((rc = tally_output(job, &t, index, &counts)) == 0 &&
+            kstring_t packed = {0};
+            char name[64];
+            snprintf(name, sizeof name, "count_part_%d.tally", index);
+            if ((rc = tally_pack(&t, &packed)) == 0 &&
+                (rc = job_packed_output(job, &packed, name, &counts)) == 0 &&
                 !(job->output = json_pack("{s:o}", "counts", counts)))
                 rc = rc_fail(RC_EINTERNAL, "out of memory");
+            free(packed.s);
             tally_free(&t);
         }
     }
@@ -332,8 +278,10 @@ int job_scatter_gather(job_t *job)
     if (rc == 0 && (rc = add_parts(job, &b.in, spec.regions.n, parts, &total)) == 0) {
         log_info("gather: %zu parts, %" PRIu64 " records", json_array_size(parts), total.n_records);
         rc = scan_check_index(&b.in, &total, read_unplaced);
+        char counted[256];
+        job_spec_describe(&spec, counted, sizeof counted);
         if (rc == 0)
-            rc = job_publish_counts(job, b.bam.file.name, &spec.regions, total.counts);
+            rc = job_publish_single(job, &b, &spec.regions, counted, &total);
         tally_free(&total);
     }
     job_spec_free(&spec);

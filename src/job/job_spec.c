@@ -133,3 +133,16 @@ int job_spec_pass_on(const job_t *job, json_t *subjob_input)
     }
     return 0;
 }
+
+void job_spec_describe(const job_spec_t *s, char *out, size_t size)
+{
+    char filter[96];
+    const regions_t *r = &s->regions;
+    int n = r->kind == REGIONS_BINS ? snprintf(out, size, "bins of %lld bases (%lld)",
+                                               (long long)r->bin, (long long)r->n)
+            : r->kind == REGIONS_BED ? snprintf(out, size, "the %lld regions of %s",
+                                                (long long)r->n, s->bed.file.name)
+                                     : snprintf(out, size, "whole reference sequences");
+    if (n >= 0 && (size_t)n < size && !filter_none(&s->filter))
+        snprintf(out + n, size - n, ", %s", filter_describe(&s->filter, filter));
+}

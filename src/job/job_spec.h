@@ -51,6 +51,10 @@ int job_spec_plain(const job_spec_t *s);
 /* The filter to count with: NULL when there is none. */
 const filter_t *job_spec_filter(const job_spec_t *s);
 
+/* What s counts, in words, for the report ("bins of 1000 bases (3088281),
+ * -q 20"); its regions must be made. */
+void job_spec_describe(const job_spec_t *s, char *out, size_t size);
+
 /* Copy the inputs that make the spec from job's input into a subjob's. */
 int job_spec_pass_on(const job_t *job, json_t *subjob_input);
 

@@ -58,6 +58,12 @@ int jobio_link(json_t *input, const char *name, int required, jobio_link_t *link
         *present = v != NULL;
     if (!v)
         return required ? rc_fail(RC_EINPUT, "input %s is missing", name) : 0;
+    return jobio_parse_link(v, name, link);
+}
+
+int jobio_parse_link(json_t *v, const char *name, jobio_link_t *link)
+{
+    memset(link, 0, sizeof *link);
     json_t *l = json_object_get(v, "$dnanexus_link");
     const char *id = json_string_value(l), *project = NULL;
     if (json_is_object(l)) {

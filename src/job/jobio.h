@@ -27,6 +27,10 @@ int jobio_load_input(const char *home, json_t **input);
  * file link, is RC_EINPUT naming the field. */
 int jobio_link(json_t *input, const char *name, int required, jobio_link_t *link, int *present);
 
+/* The file link v (an element of an array input, say), named name in
+ * messages: RC_EINPUT when it is not one. */
+int jobio_parse_link(json_t *v, const char *name, jobio_link_t *link);
+
 /* An int field, def when absent; RC_EINPUT when not an int in [min, max]. */
 int jobio_int(json_t *input, const char *name, long long def, long long min, long long max,
                   long long *value);

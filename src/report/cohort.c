@@ -17,11 +17,12 @@ int cohort_init(cohort_t *c, const sam_hdr_t *hdr, const char *first)
     return c->hdr && c->first && c->names ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
 }
 
-int cohort_start(cohort_t *c, const char *spool_dir)
+int cohort_start(cohort_t *c, const regions_t *regions, const char *spool_dir)
 {
-    int rc = summary_layout_init(&c->layout, c->hdr, &c->regions);
+    c->regions = regions;
+    int rc = summary_layout_init(&c->layout, c->hdr, regions);
     if (rc == 0 && spool_dir)
-        rc = colstore_open(&c->columns, spool_dir, c->regions.n);
+        rc = colstore_open(&c->columns, spool_dir, regions->n);
     return rc;
 }
 
@@ -39,7 +40,7 @@ int cohort_name(cohort_t *c, const sam_hdr_t *hdr, const char *file_name, char *
 /* The counts in output order (the tally keeps BED regions sorted). */
 static int add_column(cohort_t *c, const tally_t *t)
 {
-    const regions_t *r = &c->regions;
+    const regions_t *r = c->regions;
     if (r->kind != REGIONS_BED)
         return colstore_append(&c->columns, t->counts);
     uint64_t *out = malloc((size_t)r->n * sizeof *out + 1);
@@ -83,7 +84,7 @@ int cohort_matrix(const cohort_t *c, countfile_out_t *out)
         return rc_fail(RC_EINTERNAL, "out of memory");
     for (int i = 0; i < c->n; i++)
         names[i] = (char *)c->samples[i].name;
-    int rc = countfile_format_matrix(&c->regions, c->n, names, read_rows, (void *)&c->columns, out);
+    int rc = countfile_format_matrix(c->regions, c->n, names, read_rows, (void *)&c->columns, out);
     free(names);
     return rc;
 }
@@ -102,7 +103,6 @@ void cohort_free(cohort_t *c)
     free(c->samples);
     colstore_close(&c->columns);
     summary_layout_free(&c->layout);
-    regions_free(&c->regions);
     sample_names_free(c->names);
     if (c->hdr)
         sam_hdr_destroy(c->hdr);

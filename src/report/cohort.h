@@ -23,7 +23,7 @@
 typedef struct {
     sam_hdr_t *hdr;      /* the cohort's reference: the first file's header, copied */
     char *first;         /* the first file, for messages */
-    regions_t regions;   /* what is counted: made by the caller for hdr */
+    const regions_t *regions; /* what is counted (cohort_start's) */
     summary_layout_t layout;
     colstore_t columns;  /* the counts, for the matrix (fd -1: none wanted) */
     sample_names_t *names;
@@ -32,13 +32,16 @@ typedef struct {
 } cohort_t;
 
 /* A cohort on the reference of the file first (its header hdr). Then the
- * caller makes c->regions for c->hdr and calls cohort_start. Returns 0 or
- * RC_EINTERNAL; call cohort_free afterwards whatever it returns. */
+ * caller makes the regions to count for c->hdr and calls cohort_start.
+ * Returns 0 or RC_EINTERNAL; call cohort_free afterwards whatever it
+ * returns. */
 int cohort_init(cohort_t *c, const sam_hdr_t *hdr, const char *first);
 
-/* Ready to add samples. With spool_dir, their counts are kept there for
- * the matrix; NULL: no matrix. Returns 0 or an error kind. */
-int cohort_start(cohort_t *c, const char *spool_dir);
+/* Ready to add samples counted for regions (which must outlive c, made
+ * for a header with c's reference sequences). With spool_dir, their counts
+ * are kept there for the matrix; NULL: no matrix. Returns 0 or an error
+ * kind. */
+int cohort_start(cohort_t *c, const regions_t *regions, const char *spool_dir);
 
 /* RC_EINPUT, naming both files, unless hdr (of the file what) has the
  * cohort's reference sequences (sample_same_reference). */

@@ -4,7 +4,7 @@
 Usage: python3 dxemu.py <command> ROOT ...   (see README.md, or --help)
 
     init ROOT [--upload-params aws|azure] [--min-part-size N]
-    upload ROOT PATH [--name N] [--project ID] [--folder F] [--part-size N] [--no-md5]
+    upload ROOT PATH... [--name N] [--project ID] [--folder F] [--part-size N] [--no-md5]
     describe ROOT ID
     cat ROOT FILE-ID
     build ROOT APPLET_DIR
@@ -61,12 +61,14 @@ def cmd_init(args):
 
 
 def cmd_upload(args):
+    if args.name and len(args.path) > 1:
+        raise UsageError("--name names one file, not %d" % len(args.path))
     state = State(args.root)
     files = Files(state, 0)
-    name = args.name or os.path.basename(args.path)
-    fid = files.import_local(args.path, name, args.project or state.project_id, args.folder,
-                             args.part_size, not args.no_md5)
-    print(fid)
+    for path in args.path:  # as dx upload does, one id a line, in order
+        name = args.name or os.path.basename(path)
+        print(files.import_local(path, name, args.project or state.project_id, args.folder,
+                                 args.part_size, not args.no_md5))
 
 
 def cmd_describe(args):
@@ -183,7 +185,7 @@ def parser():
     p.set_defaults(func=cmd_init)
     p = sub.add_parser("upload", help="store a local file as a closed platform file")
     p.add_argument("root")
-    p.add_argument("path")
+    p.add_argument("path", nargs="+")
     p.add_argument("--name")
     p.add_argument("--project")
     p.add_argument("--folder", default="/")

@@ -8,7 +8,7 @@
  *     or RC_EINPUT with a message naming the input;
  *   - count_method is one of its choices, download_first a boolean,
  *     subjobs within 1..1000, or RC_EINPUT naming the input;
- *   - jobio_safe_name of every string (keys and values, at any depth) and of
+ *   - fdio_safe_name of every string (keys and values, at any depth) and of
  *     the raw bytes is non-empty, at most 200 bytes and the buffer, holds
  *     only [A-Za-z0-9._+-] with no leading '.' (so no '/'), and writes
  *     nothing past its NUL;
@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "rc.h"
+#include "fdio.h"
 #include "jobio.h"
 #include "fuzz_common.h"
 
@@ -116,14 +117,14 @@ static void check_inputs(json_t *input)
         check_failed(rc, "subjobs");
 }
 
-/* jobio_safe_name's promises, for several buffer sizes. */
+/* fdio_safe_name's promises, for several buffer sizes. */
 static void check_safe_name(const char *name)
 {
     static const size_t sizes[] = {2, 3, 16, 201, 256, 1024};
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
         char out[1024];
         memset(out, 0x7f, sizeof out);
-        jobio_safe_name(name, out, sizes[k]);
+        fdio_safe_name(name, out, sizes[k]);
         size_t n = strnlen(out, sizes[k]);
         CHECK(n < sizes[k], "no NUL within %zu bytes", sizes[k]);
         CHECK(n > 0, "empty safe name");
