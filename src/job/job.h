@@ -135,34 +135,28 @@ int job_scan(job_t *job, job_bam_t *b, const job_count_t *c, int local, const ui
 /* ---- publishing (job_publish.c) ---- */
 
 /* What an entry point publishes, gathered as it goes: each sample's count
- * file and idxstats are written to ~/out/ when the sample is counted, and
- * uploaded only once every sample was (nothing is uploaded for a job that
- * fails); then the cohort's files. */
+ * file and idxstats are written to ~/out/ when the sample is counted, then
+ * the cohort's files, and all are uploaded together at the end, several
+ * at once: nothing is uploaded for a job that fails. */
 typedef struct {
     struct job_output_file *files; /* written, to be uploaded */
     int n, m;
-    json_t *count_files; /* links, in sample order, once uploaded */
-    json_t *multiqc;     /* links to the idxstats, then the MultiQC table */
 } job_outputs_t;
 
-int job_outputs_init(job_outputs_t *out);
 void job_outputs_free(job_outputs_t *out);
 
 /* Write a sample's count file, called count_name, and its idxstats
  * (<sample>.idxstats; not for a CRAM counted from its container headers,
  * which do not tell unmapped reads apart) for the regions r of header hdr
- * into ~/out/, to be uploaded by job_upload_samples. */
+ * into ~/out/, for job_publish_cohort to upload. */
 int job_write_sample(job_t *job, const char *count_name, const char *sample, const sam_hdr_t *hdr,
                      const regions_t *r, const tally_t *t, job_outputs_t *out);
 
-/* Upload the files job_write_sample wrote, several at once, and fill
- * out->count_files and out->multiqc in order. */
-int job_upload_samples(job_t *job, job_outputs_t *out);
-
-/* Upload what is written for the whole cohort (prefix_counts_matrix.tsv,
+/* Write what is written for the whole cohort (prefix_counts_matrix.tsv,
  * regcount_mqc.tsv, prefix_report.html; counted says what was counted, for
- * the report) and set job->output: counts_matrix, count_files, report and
- * multiqc (out's arrays, the table appended). */
+ * the report), upload it with every file out holds, and set job->output:
+ * counts_matrix, count_files (in the order written), report and multiqc
+ * (the idxstats, then the table), and counts_tsv if one was written. */
 int job_publish_cohort(job_t *job, const cohort_t *c, const char *prefix, const char *counted,
                        job_outputs_t *out);
 

@@ -258,12 +258,10 @@ int job_cohort_gather(job_t *job)
         rc = job_cohort_report_failures(&co, n_files);
     if (rc == 0)
         rc = start_from_first(job, &co, n_files);
-    if (rc == 0)
-        rc = job_outputs_init(&out);
     for (size_t k = 0; rc == 0 && k < json_array_size(batches); k++)
         rc = add_batch(job, &co, json_array_get(batches, k), k, &out);
     char counted[256];
-    if (rc == 0 && (rc = job_upload_samples(job, &out)) == 0) {
+    if (rc == 0) {
         log_info("gather_samples: %d samples from %zu runs", co.cohort.n, json_array_size(batches));
         job_spec_describe(&co.spec, counted, sizeof counted);
         rc = job_publish_cohort(job, &co.cohort, "regcount", counted, &out);
