@@ -27,7 +27,9 @@ while read -r name fasta; do
     cram=$CD/$name.cram
     ref=()
     [ -z "$fasta" ] || ref=(-T "$fasta")
-    samtools_counts "$cram" "${ref[@]}" --all > "$OUT/$name.expected" ||
+    # Every region checked with samtools view -c but on manyrefs, where 300
+    # of its 5000 are (each is one samtools process).
+    samtools_counts "$cram" "${ref[@]}" --sample 300 > "$OUT/$name.expected" ||
         fail "$name: the reference counts" "samtools_counts.py failed"
     same_as "$name: whole sequences equal samtools" "$OUT/$name.expected" "$cram"
     "$REGCOUNT" count -m index -o "$OUT/got.txt" "$cram" 2> "$OUT/err.txt"
