@@ -235,11 +235,40 @@ int job_new_subjob(job_t *job, const char *function, const char *name, json_t *i
     return rc;
 }
 
-/* Uploads at once: the platform takes each file in a few round trips. */
-#define UPLOAD_THREADS 8
+/* ---- many platform calls at once ------------------------------------------ */
 
 typedef struct {
-    dx_env_t env[UPLOAD_THREADS]; /* a connection per thread */
+    job_t jobs[JOB_THREADS]; /* copies of the job, each with a connection of its own */
+    job_item_fn run;
+    void *arg;
+} for_each_t;
+
+static int for_each_item(void *arg, int64_t item, int thread)
+{
+    for_each_t *f = arg;
+    return f->run(f->arg, item, &f->jobs[thread]);
+}
+
+int job_for_each(job_t *job, int64_t n, job_item_fn run, void *arg)
+{
+    for_each_t *f = malloc(sizeof *f);
+    if (!f)
+        return rc_fail(RC_EINTERNAL, "out of memory");
+    *f = (for_each_t){.run = run, .arg = arg};
+    workq_spec_t spec = {.threads = n < JOB_THREADS ? (int)n : JOB_THREADS, .items = n,
+                         .run = for_each_item, .arg = f};
+    for (int t = 0; t < spec.threads; t++) {
+        f->jobs[t] = *job;
+        dx_env_copy(&f->jobs[t].env, &job->env);
+    }
+    int rc = n ? workq_run(&spec) : 0;
+    for (int t = 0; t < spec.threads; t++)
+        dx_env_free_copy(&f->jobs[t].env);
+    free(f);
+    return rc;
+}
+
+typedef struct {
     const char *const *paths, *const *names;
     const char *media;
     char (*ids)[64];
@@ -247,7 +276,7 @@ typedef struct {
 
 /* Upload the file at paths[i] (written already; a matrix may be far larger
  * than memory, so it is mapped, not read). */
-static int upload_one(void *arg, int64_t i, int thread)
+static int upload_one(void *arg, int64_t i, job_t *job)
 {
     uploads_t *u = arg;
     int fd = open(u->paths[i], O_RDONLY);
@@ -263,7 +292,7 @@ static int upload_one(void *arg, int64_t i, int thread)
     close(fd);
     if (data == MAP_FAILED)
         return rc_fail_errno(RC_EINTERNAL, "cannot map %s", u->paths[i]);
-    int rc = dxupload_file(&u->env[thread], u->names[i], u->media, data, len, u->ids[i]);
+    int rc = dxupload_file(&job->env, u->names[i], u->media, data, len, u->ids[i]);
     if (len)
         munmap(data, len);
     return rc;
@@ -273,12 +302,5 @@ int job_upload_files(job_t *job, int n, const char *const *paths, const char *co
                      const char *media, char (*ids)[64])
 {
     uploads_t u = {.paths = paths, .names = names, .media = media, .ids = ids};
-    workq_spec_t spec = {.threads = n < UPLOAD_THREADS ? n : UPLOAD_THREADS, .items = n,
-                         .run = upload_one, .arg = &u};
-    for (int t = 0; t < spec.threads; t++)
-        dx_env_copy(&u.env[t], &job->env);
-    int rc = n ? workq_run(&spec) : 0;
-    for (int t = 0; t < spec.threads; t++)
-        dx_env_free_copy(&u.env[t]);
-    return rc;
+    return job_for_each(job, n, upload_one, &u);
 }

@@ -99,6 +99,16 @@ json_t *job_jbor(const char *job_id, const char *field);
  * return the same job. */
 int job_new_subjob(job_t *job, const char *function, const char *name, json_t *input, char id[64]);
 
+/* Platform calls made at once: each a round trip or a few, which overlap. */
+#define JOB_THREADS 8
+
+/* Run run(arg, item, job) for items 0..n-1, JOB_THREADS at a time, each
+ * thread with its own copy of job (the same settings and inputs, a
+ * connection of its own). Returns 0, or the first failure (whose message
+ * is then this thread's); the items under way finish, no more start. */
+typedef int (*job_item_fn)(void *arg, int64_t item, job_t *job);
+int job_for_each(job_t *job, int64_t n, job_item_fn run, void *arg);
+
 /* Upload the n files at paths (local, written already) as new files called
  * names, of MIME type media (or NULL), several at once; their ids in ids. */
 int job_upload_files(job_t *job, int n, const char *const *paths, const char *const *names,

@@ -53,43 +53,66 @@ static int index_matches(const char *stem, const char *name)
            (n == s + 5 && strcmp(name + s, ".cram") == 0 && strncmp(name, stem, s) == 0);
 }
 
-/* Give each index of input indexes to the file it belongs to. */
-static int match_indexes(job_t *job, job_cohort_t *co, json_t *indexes)
+/* The files of an array input, described several at once. */
+typedef struct {
+    const char *field;
+    jobio_link_t *links;
+    job_file_t *files;
+} described_t;
+
+static int describe_one(void *arg, int64_t i, job_t *job)
 {
-    char what[64], dir[64], stem[512];
+    described_t *d = arg;
+    char what[64], dir[64];
+    snprintf(what, sizeof what, "%s[%lld]", d->field, (long long)i);
+    snprintf(dir, sizeof dir, "in/%s/%lld", d->field, (long long)i);
+    return job_describe_input(job, what, &d->links[i], dir, &d->files[i]);
+}
+
+/* Read the n links of array input field and describe the files into
+ * files[0..n-1] (which the caller frees with dxfile_free each). */
+static int describe_array(job_t *job, const char *field, json_t *array, jobio_link_t *links,
+                          job_file_t *files)
+{
+    char what[64];
     int rc = 0;
-    for (size_t j = 0; rc == 0 && j < json_array_size(indexes); j++) {
-        job_file_t idx;
-        jobio_link_t link;
-        snprintf(what, sizeof what, "%s[%zu]", COHORT_INDEX_INPUT, j);
-        snprintf(dir, sizeof dir, "in/%s/%zu", COHORT_INDEX_INPUT, j);
-        if ((rc = jobio_parse_link(json_array_get(indexes, j), what, &link)) != 0 ||
-            (rc = job_describe_input(job, what, &link, dir, &idx)) != 0)
-            break;
-        index_stem(idx.file.name, stem, sizeof stem);
+    for (size_t i = 0; rc == 0 && i < json_array_size(array); i++) {
+        snprintf(what, sizeof what, "%s[%zu]", field, i);
+        rc = jobio_parse_link(json_array_get(array, i), what, &links[i]);
+    }
+    described_t d = {field, links, files};
+    return rc ? rc : job_for_each(job, (int64_t)json_array_size(array), describe_one, &d);
+}
+
+/* Give each index of input indexes (described) to the file it belongs to. */
+static int match_indexes(job_cohort_t *co, job_file_t *idx, size_t n)
+{
+    char stem[512];
+    int rc = 0;
+    for (size_t j = 0; rc == 0 && j < n; j++) {
+        index_stem(idx[j].file.name, stem, sizeof stem);
         int found = -1;
         for (int i = 0; rc == 0 && i < co->n; i++) {
             if (!*stem || !index_matches(stem, co->files[i].b.bam.file.name))
                 continue;
             if (found >= 0)
                 rc = rc_fail(RC_EINPUT, "input %s (%s) fits more than one of the mappings (%s): "
-                             "give the files different names", what, idx.file.name,
+                             "give the files different names", idx[j].what, idx[j].file.name,
                              co->files[i].b.bam.file.name);
             else if (co->files[i].b.have_bai)
                 rc = rc_fail(RC_EINPUT, "input %s: %s has two indexes, %s and %s",
                              COHORT_INDEX_INPUT, co->files[i].b.bam.file.name,
-                             co->files[i].b.bai.file.name, idx.file.name);
+                             co->files[i].b.bai.file.name, idx[j].file.name);
             found = i;
         }
         if (rc == 0 && found < 0)
             rc = rc_fail(RC_EINPUT, "input %s (%s) is the index of none of the mappings: x.bam "
                          "takes x.bam.bai, x.bai or x.bam.csi, x.cram takes x.cram.crai or "
-                         "x.crai", what, idx.file.name);
+                         "x.crai", idx[j].what, idx[j].file.name);
         if (rc == 0) {
-            co->files[found].b.bai = idx;
+            co->files[found].b.bai = idx[j];
             co->files[found].b.have_bai = 1;
-        } else {
-            dxfile_free(&idx.file);
+            idx[j].file = (dxfile_t){0}; /* the file's now */
         }
     }
     return rc;
@@ -99,36 +122,40 @@ int job_cohort_inputs(job_t *job, job_cohort_t *co)
 {
     json_t *mappings = json_object_get(job->input, COHORT_INPUT);
     json_t *indexes = json_object_get(job->input, COHORT_INDEX_INPUT);
-    size_t n = json_array_size(mappings);
+    size_t n = json_array_size(mappings), n_idx = json_array_size(indexes);
     if (!json_is_array(mappings) || n == 0)
         return rc_fail(RC_EINPUT, "input %s must be an array of one or more file links",
                        COHORT_INPUT);
     if (indexes && !json_is_array(indexes))
         return rc_fail(RC_EINPUT, "input %s must be an array of file links", COHORT_INDEX_INPUT);
-    if (n > COHORT_MAX_FILES)
+    if (n > COHORT_MAX_FILES || n_idx > COHORT_MAX_FILES)
         return rc_fail(RC_EINPUT, "input %s: %zu files; regcount takes at most %d in one job",
-                       COHORT_INPUT, n, COHORT_MAX_FILES);
+                       COHORT_INPUT, n > n_idx ? n : n_idx, COHORT_MAX_FILES);
     int rc = job_method_inputs(job, &co->method);
     if (rc == 0)
         rc = job_spec_inputs(job, &co->spec);
     if (rc == 0 && co->method.from_index && !job_spec_plain(&co->spec))
         rc = rc_fail(RC_EINPUT, "count_method index counts whole reference sequences with no "
                      "filter; count regions, bins or filtered reads with count_method scan");
-    if (rc == 0 && !(co->files = calloc(n, sizeof *co->files)))
+    jobio_link_t *links = calloc(n + n_idx, sizeof *links);
+    job_file_t *files = calloc(n + n_idx, sizeof *files);
+    if (rc == 0 && (!(co->files = calloc(n, sizeof *co->files)) || !links || !files))
         rc = rc_fail(RC_EINTERNAL, "out of memory");
-    char what[64], dir[64];
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        job_bam_t *b = &co->files[i].b;
-        jobio_link_t link;
-        *b = (job_bam_t){.mirror.fd = -1};
-        co->n++;
-        snprintf(what, sizeof what, "%s[%zu]", COHORT_INPUT, i);
-        snprintf(dir, sizeof dir, "in/%s/%zu", COHORT_INPUT, i);
-        if ((rc = jobio_parse_link(json_array_get(mappings, i), what, &link)) == 0)
-            rc = job_describe_input(job, what, &link, dir, &b->bam);
-        co->bytes += b->bam.file.size;
+    if (rc == 0)
+        rc = describe_array(job, COHORT_INPUT, mappings, links, files);
+    for (size_t i = 0; co->files && i < n; i++, co->n++) {
+        co->files[i].b = (job_bam_t){.bam = files[i], .mirror.fd = -1};
+        co->files[i].link = links[i];
+        co->bytes += files[i].file.size;
     }
-    return rc == 0 && indexes ? match_indexes(job, co, indexes) : rc;
+    if (rc == 0 && n_idx && (rc = describe_array(job, COHORT_INDEX_INPUT, indexes, links + n,
+                                                 files + n)) == 0)
+        rc = match_indexes(co, files + n, n_idx);
+    for (size_t j = 0; j < n_idx; j++)
+        dxfile_free(&files[n + j].file);
+    free(links);
+    free(files);
+    return rc;
 }
 
 void job_cohort_close_file(job_bam_t *b)
@@ -149,6 +176,7 @@ void job_cohort_free(job_cohort_t *co)
     for (int i = 0; i < co->n; i++) {
         job_cohort_close_file(&co->files[i].b);
         job_bam_close(&co->files[i].b);
+        free(co->files[i].error);
     }
     free(co->files);
     job_spec_free(&co->spec);
@@ -265,10 +293,12 @@ static int count_here(job_t *job, job_cohort_t *co)
 /* ---- main, spreading over subjobs ------------------------------------------- */
 
 /* Read file i's header (and end-of-file marker) through its mirror: the
- * sample's name, and the reference checked. */
-static int read_header(job_t *job, job_cohort_t *co, int i, int *its_fault)
+ * sample's name (not yet made unique), and the reference checked against
+ * the cohort's (once started). */
+static int read_header(job_t *job, job_cohort_t *co, int64_t i, int *its_fault)
 {
-    job_bam_t *b = &co->files[i].b;
+    job_cohort_file_t *f = &co->files[i];
+    job_bam_t *b = &f->b;
     int have_bai = b->have_bai, rc;
     *its_fault = 1;
     b->have_bai = 0; /* the subjob downloads the index; main needs only the header */
@@ -282,11 +312,50 @@ static int read_header(job_t *job, job_cohort_t *co, int i, int *its_fault)
     if (rc == 0)
         rc = cohort_check_reference(&co->cohort, b->in.hdr, b->bam.file.name);
     if (rc == 0)
-        rc = cohort_name(&co->cohort, b->in.hdr, b->bam.file.name, co->files[i].name);
+        sample_name(b->in.hdr, b->bam.file.name, f->name);
     if (rc == 0 && co->method.from_index && !b->have_bai)
         rc = rc_fail(RC_EINPUT, "count_method index needs the index of input %s (%s)",
                      b->bam.what, b->bam.file.name);
     job_cohort_close_file(b);
+    return rc;
+}
+
+/* read_header of file i, its own fault kept with it. */
+static int read_header_kept(job_t *job, job_cohort_t *co, int64_t i)
+{
+    int its_fault, rc = read_header(job, co, i, &its_fault);
+    if (rc == RC_EINPUT && its_fault)
+        rc = (co->files[i].error = strdup(rc_message())) ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
+    return rc;
+}
+
+/* The files from the first after those read one by one, several at once. */
+typedef struct {
+    job_cohort_t *co;
+    int from;
+} headers_t;
+
+static int read_header_item(void *arg, int64_t k, job_t *job)
+{
+    headers_t *h = arg;
+    return read_header_kept(job, h->co, h->from + k);
+}
+
+/* Every file's header: one after the other until the cohort has started
+ * (its reference and regions, from the first file that opens), then the
+ * rest several at once; then the names made unique in input order and the
+ * failures noted. */
+static int read_headers(job_t *job, job_cohort_t *co)
+{
+    int rc = 0, i = 0;
+    for (; rc == 0 && i < co->n && !co->started; i++)
+        rc = read_header_kept(job, co, i);
+    headers_t h = {co, i};
+    if (rc == 0 && i < co->n)
+        rc = job_for_each(job, co->n - i, read_header_item, &h);
+    for (int i = 0; rc == 0 && i < co->n; i++)
+        rc = co->files[i].error ? job_cohort_failed(co, co->files[i].error)
+                                : cohort_take_name(&co->cohort, co->files[i].name);
     return rc;
 }
 
@@ -369,15 +438,9 @@ static int launch(job_t *job, const job_cohort_t *co, int n_batches)
 
 static int spread(job_t *job, job_cohort_t *co, int n_batches)
 {
-    int rc = 0;
     log_info("cohort: %d files (%s) spread over up to %d count_samples subjobs", co->n,
              log_bytes((uint64_t)co->bytes, (char[16]){0}), n_batches);
-    for (int i = 0; rc == 0 && i < co->n; i++) {
-        int its_fault;
-        rc = read_header(job, co, i, &its_fault);
-        if (rc == RC_EINPUT && its_fault)
-            rc = job_cohort_failed(co, rc_message());
-    }
+    int rc = read_headers(job, co);
     if (rc == 0 && co->n_failed)
         rc = job_cohort_report_failures(co, co->n);
     return rc ? rc : launch(job, co, n_batches);

@@ -18,7 +18,9 @@
 
 typedef struct {
     job_bam_t b;                      /* the file and its index */
+    jobio_link_t link;                /* the file's link, as given */
     char name[SAMPLE_NAME_MAX + 1];   /* the sample's */
+    char *error;                      /* why it cannot be counted, or NULL */
 } job_cohort_file_t;
 
 typedef struct {

@@ -34,8 +34,10 @@ int cohort_check_reference(const cohort_t *c, const sam_hdr_t *hdr, const char *
 int cohort_name(cohort_t *c, const sam_hdr_t *hdr, const char *file_name, char *name)
 {
     sample_name(hdr, file_name, name);
-    return sample_names_take(c->names, name);
+    return cohort_take_name(c, name);
 }
+
+int cohort_take_name(cohort_t *c, char *name) { return sample_names_take(c->names, name); }
 
 /* The counts in output order (the tally keeps BED regions sorted). */
 static int add_column(cohort_t *c, const tally_t *t)

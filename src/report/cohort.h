@@ -51,6 +51,10 @@ int cohort_check_reference(const cohort_t *c, const sam_hdr_t *hdr, const char *
  * so far, into name (SAMPLE_NAME_MAX + 1 bytes). Returns 0 or RC_EINTERNAL. */
 int cohort_name(cohort_t *c, const sam_hdr_t *hdr, const char *file_name, char *name);
 
+/* Make name (sample_name's, SAMPLE_NAME_MAX + 1 bytes) unique in the
+ * cohort so far, as cohort_name does. Returns 0 or RC_EINTERNAL. */
+int cohort_take_name(cohort_t *c, char *name);
+
 /* Add the sample called name (cohort_name's) with its tally (counts as the
  * tally keeps them, for c->regions). Returns 0 or an error kind. */
 int cohort_add(cohort_t *c, const char *name, const tally_t *t);
