@@ -1,10 +1,11 @@
 /* job_cohort.c -- many files in one job: inputs mappings (BAM or CRAM)
  * and indexes, matched by name; every other input applies to all.
  *
- * main counts them one after the other on this machine, each streamed
- * with all its workers as one file is, or (input subjobs, or more than
- * COHORT_BYTES_PER_SUBJOB of them) reads only their headers, checks them
- * and names the samples, and spreads them over count_samples subjobs in
+ * main describes them (8 at a time) and counts them one after the other on
+ * this machine, each streamed with all its workers as one file is, or
+ * (input subjobs, or more than COHORT_BYTES_PER_SUBJOB of them) reads only
+ * their headers (8 at a time), checks them and names the samples, and
+ * spreads them over count_samples subjobs in
  * runs of about equal size (several small files in one, a large one
  * alone), with a gather_samples subjob that puts their counts together
  * (job_cohort_sub.c).

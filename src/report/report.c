@@ -198,6 +198,12 @@ static void sex_plot(page_t *p, const summary_layout_t *l, const summary_t *s, i
 
 static double profile_x(const summary_layout_t *l, double c) { return 50 + PROFILE_W * c / l->n_cols; }
 
+/* The height of value v in a panel whose frame starts at top. */
+static double profile_y(int top, double v)
+{
+    return top + PANEL_H * (1 - (v > PROFILE_MAX ? PROFILE_MAX : v) / PROFILE_MAX);
+}
+
 /* One panel: its frame, the reference sequences' starts, the line at 1,
  * and the values (a gap where a column has none); with band, the 10th to
  * 90th percentile band under it. */
@@ -229,13 +235,12 @@ static void panel(page_t *p, const summary_layout_t *l, const char *name, const 
            "class=\"axis\" x=\"44\" y=\"%.1f\" text-anchor=\"end\">1</text><text class=\"axis\" "
            "x=\"44\" y=\"%d\" text-anchor=\"end\">%.0f</text>", 50 + PROFILE_W, y1, y1, y1 + 4,
         top + 9, PROFILE_MAX);
-#define PY(v) (top + PANEL_H * (1 - ((v) > PROFILE_MAX ? PROFILE_MAX : (v)) / PROFILE_MAX))
     if (band_lo) {
         put(p, "<path class=\"band\" d=\"");
         for (int c = 0; c < l->n_cols; c++)
-            put(p, "%c%.1f %.1f", c ? 'L' : 'M', profile_x(l, c + 0.5), PY(band_hi[c]));
+            put(p, "%c%.1f %.1f", c ? 'L' : 'M', profile_x(l, c + 0.5), profile_y(top, band_hi[c]));
         for (int c = l->n_cols - 1; c >= 0; c--)
-            put(p, "L%.1f %.1f", profile_x(l, c + 0.5), PY(band_lo[c]));
+            put(p, "L%.1f %.1f", profile_x(l, c + 0.5), profile_y(top, band_lo[c]));
         put(p, "Z\"/>");
     }
     put(p, "<path class=\"profile\" d=\"");
@@ -244,10 +249,9 @@ static void panel(page_t *p, const summary_layout_t *l, const char *name, const 
             gap = 1;
             continue;
         }
-        put(p, "%c%.1f %.1f", gap ? 'M' : 'L', profile_x(l, c + 0.5), PY(values[c]));
+        put(p, "%c%.1f %.1f", gap ? 'M' : 'L', profile_x(l, c + 0.5), profile_y(top, values[c]));
         gap = 0;
     }
-#undef PY
     put(p, "\"/></svg>\n");
 }
 
