@@ -99,7 +99,8 @@ static int start(run_t *run, const alnfile_t *in)
         rc = make_spec(run->a, run->cohort.hdr, &run->regions, &run->filter);
     if (rc == 0 && run->a->matrix)
         dir_of(run->a->matrix, spool, sizeof spool);
-    return rc ? rc : cohort_start(&run->cohort, &run->regions, run->a->matrix ? spool : NULL);
+    return rc ? rc : cohort_start(&run->cohort, &run->regions, run->a->matrix ? spool : NULL,
+                                  run->a->report != NULL);
 }
 
 /* ---- one file ---------------------------------------------------------------- */

@@ -215,7 +215,8 @@ int job_cohort_start(job_t *job, job_cohort_t *co, const alnfile_t *in, const ch
                                : 0;
     if (rc == 0 && with_matrix)
         rc = job_check_space(job, need);
-    return rc ? rc : cohort_start(&co->cohort, &co->spec.regions, with_matrix ? "." : NULL);
+    return rc ? rc : cohort_start(&co->cohort, &co->spec.regions, with_matrix ? "." : NULL,
+                                  with_matrix);
 }
 
 int job_cohort_count_one(job_t *job, job_cohort_t *co, job_bam_t *b, const char *name,

@@ -40,7 +40,8 @@ typedef struct {
 int job_cohort_inputs(job_t *job, job_cohort_t *co);
 
 /* Start co's cohort on the file in (called first): its regions, and with
- * with_matrix the space for the matrix of n_samples checked. */
+ * with_matrix (an entry point that publishes) the space for the matrix of
+ * n_samples checked, and the report's profiles made. */
 int job_cohort_start(job_t *job, job_cohort_t *co, const alnfile_t *in, const char *first,
                      int with_matrix, int n_samples);
 

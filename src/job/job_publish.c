@@ -206,7 +206,7 @@ int job_publish_single(job_t *job, const job_bam_t *b, const regions_t *r, const
     for (int64_t i = 0; i < r->n; i++)
         total += t->counts[i];
     int rc = cohort_init(&c, b->in.hdr, file_name);
-    if (rc == 0 && (rc = cohort_start(&c, r, ".")) == 0 &&
+    if (rc == 0 && (rc = cohort_start(&c, r, ".", 1)) == 0 &&
         (rc = cohort_name(&c, b->in.hdr, file_name, sample)) == 0 &&
         (rc = cohort_add(&c, sample, t)) == 0)
         rc = job_write_sample(job, count_name, sample, b->in.hdr, r, t, &out);

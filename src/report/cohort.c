@@ -17,10 +17,10 @@ int cohort_init(cohort_t *c, const sam_hdr_t *hdr, const char *first)
     return c->hdr && c->first && c->names ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
 }
 
-int cohort_start(cohort_t *c, const regions_t *regions, const char *spool_dir)
+int cohort_start(cohort_t *c, const regions_t *regions, const char *spool_dir, int profiles)
 {
     c->regions = regions;
-    int rc = summary_layout_init(&c->layout, c->hdr, regions);
+    int rc = summary_layout_init(&c->layout, c->hdr, regions, profiles);
     if (rc == 0 && spool_dir)
         rc = colstore_open(&c->columns, spool_dir, regions->n);
     return rc;

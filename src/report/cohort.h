@@ -39,9 +39,10 @@ int cohort_init(cohort_t *c, const sam_hdr_t *hdr, const char *first);
 
 /* Ready to add samples counted for regions (which must outlive c, made
  * for a header with c's reference sequences). With spool_dir, their counts
- * are kept there for the matrix; NULL: no matrix. Returns 0 or an error
+ * are kept there for the matrix; NULL: no matrix. With profiles, each
+ * sample's profile of bins is made, for the report. Returns 0 or an error
  * kind. */
-int cohort_start(cohort_t *c, const regions_t *regions, const char *spool_dir);
+int cohort_start(cohort_t *c, const regions_t *regions, const char *spool_dir, int profiles);
 
 /* RC_EINPUT, naming both files, unless hdr (of the file what) has the
  * cohort's reference sequences (sample_same_reference). */

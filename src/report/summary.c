@@ -58,7 +58,8 @@ static int plot_longest(summary_layout_t *l, int nref)
     return 0;
 }
 
-int summary_layout_init(summary_layout_t *l, const sam_hdr_t *hdr, const regions_t *regions)
+int summary_layout_init(summary_layout_t *l, const sam_hdr_t *hdr, const regions_t *regions,
+                        int profiles)
 {
     static const char *const X[] = {"X", NULL}, *const Y[] = {"Y", NULL},
                              *const M[] = {"M", "MT", NULL};
@@ -93,7 +94,7 @@ int summary_layout_init(summary_layout_t *l, const sam_hdr_t *hdr, const regions
             l->base_len += sam_hdr_tid2len(hdr, tid);
         }
     }
-    if (regions->kind == REGIONS_BINS)
+    if (profiles && regions->kind == REGIONS_BINS)
         l->n_cols = regions->n < SUMMARY_PROFILE_COLS ? (int)regions->n : SUMMARY_PROFILE_COLS;
     return 0;
 }

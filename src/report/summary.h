@@ -40,12 +40,14 @@ typedef struct {
     int autosomes;         /* 1 when those are autosomes; 0: the whole genome */
     int n_plot;            /* sequences the report plots, in header order */
     int plot[SUMMARY_MAX_PLOT];
-    int n_cols;            /* profile columns (bins only, else 0) */
+    int n_cols;            /* profile columns (bins, when profiles are made; else 0) */
 } summary_layout_t;
 
-/* The layout for hdr and regions (both must outlive it). Returns 0 or
- * RC_EINTERNAL. */
-int summary_layout_init(summary_layout_t *l, const sam_hdr_t *hdr, const regions_t *regions);
+/* The layout for hdr and regions (both must outlive it); with profiles,
+ * the profile of bins is made too (a pass over every bin per sample: only
+ * for the report). Returns 0 or RC_EINTERNAL. */
+int summary_layout_init(summary_layout_t *l, const sam_hdr_t *hdr, const regions_t *regions,
+                        int profiles);
 void summary_layout_free(summary_layout_t *l);
 
 /* The bins of profile column c: [*first, *end), in output order. */

@@ -71,7 +71,7 @@ static void dosage_and_multiqc(void)
     regions_t r;
     regions_whole(&r, h);
     summary_layout_t l;
-    summary_layout_init(&l, h, &r);
+    summary_layout_init(&l, h, &r, 1);
     tally_t t;
     tally_init(&t, 5, 5);
     uint64_t counted[] = {100, 300, 100, 50, 400}, unmapped[] = {1, 0, 2, 0, 0};
@@ -104,7 +104,7 @@ static void dosage_and_multiqc(void)
     regions_free(&r);
     sam_hdr_t *noauto = header("@SQ\tSN:contigA\tLN:1000\n@SQ\tSN:X\tLN:1000\n");
     regions_whole(&r, noauto);
-    summary_layout_init(&l, noauto, &r);
+    summary_layout_init(&l, noauto, &r, 1);
     tally_init(&t, 2, 2);
     t.counted[0] = t.counted[1] = 10;
     summary_make(&l, "S", &t, &s);
@@ -141,7 +141,7 @@ static void big_report(const char *path)
     regions_t r;
     regions_bins(&r, h, 1000, "bins");
     summary_layout_t l;
-    summary_layout_init(&l, h, &r);
+    summary_layout_init(&l, h, &r, 1);
     enum { N = 1000 };
     summary_t *s = calloc(N, sizeof *s);
     tally_t t;
