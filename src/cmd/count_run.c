@@ -17,6 +17,7 @@
 #include "multiqc.h"
 #include "opt.h"
 #include "rc.h"
+#include "report.h"
 #include "scan.h"
 #include "stage.h"
 
@@ -63,21 +64,6 @@ static int make_spec(const count_args_t *a, const sam_hdr_t *hdr, regions_t *r, 
     return rc;
 }
 
-/* What was counted, in words, for the report. */
-static void describe(const run_t *run, char *out, size_t size)
-{
-    const count_args_t *a = run->a;
-    const regions_t *r = &run->regions;
-    char filter[96];
-    int n = r->kind == REGIONS_BINS ? snprintf(out, size, "bins of %s bases (%lld)", a->bin,
-                                               (long long)r->n)
-            : r->kind == REGIONS_BED ? snprintf(out, size, "the %lld regions of %s",
-                                                (long long)r->n, a->bed)
-                                     : snprintf(out, size, "whole reference sequences");
-    if (n >= 0 && (size_t)n < size && !filter_none(&run->filter))
-        snprintf(out + n, size - n, ", %s", filter_describe(&run->filter, filter));
-}
-
 /* The directory of path, for the matrix's temporary columns. */
 static void dir_of(const char *path, char *out, size_t size)
 {
@@ -121,28 +107,17 @@ static int count_file(const run_t *run, const alnfile_t *in, tally_t *t)
 }
 
 /* name's count file and idxstats, into the staging directory. */
-static int stage_sample(run_t *run, const char *name, const sam_hdr_t *hdr, const tally_t *t)
+static int stage_sample(run_t *run, const char *name, const tally_t *t)
 {
-    char file[SAMPLE_NAME_MAX + 32], path[4096];
-    fdio_file_t f = {.fd = -1};
+    char file[SAMPLE_NAME_MAX + 32], count_path[4096], idxstats_path[4096];
+    int idxstats = multiqc_has_idxstats(t); /* not a CRAM counted from its container headers */
     snprintf(file, sizeof file, "%s_count.txt", name);
-    int rc = stage_file(&run->stage, file, path, sizeof path);
-    if (rc == 0 && (rc = fdio_begin(&f, path)) == 0) {
-        countfile_out_t out = {.file = &f, .threads = run->a->workers};
-        rc = countfile_format(&run->regions, t->counts, &out, NULL);
-        rc = rc ? rc : fdio_commit(&f);
-        free(out.buf.s);
-    }
-    fdio_abort(&f);
-    if (rc != 0 || !multiqc_has_idxstats(t)) /* a CRAM counted from its container headers */
-        return rc;
-    kstring_t text = {0};
+    int rc = stage_file(&run->stage, file, count_path, sizeof count_path);
     snprintf(file, sizeof file, "%s%s", name, MULTIQC_IDXSTATS_SUFFIX);
-    if ((rc = stage_file(&run->stage, file, path, sizeof path)) == 0 &&
-        (rc = multiqc_idxstats(hdr, t, &text)) == 0)
-        rc = fdio_save(path, text.s, text.l);
-    free(text.s);
-    return rc;
+    if (rc == 0 && idxstats)
+        rc = stage_file(&run->stage, file, idxstats_path, sizeof idxstats_path);
+    return rc ? rc : cohort_save_sample(&run->cohort, t, run->a->workers, count_path,
+                                        idxstats ? idxstats_path : NULL);
 }
 
 /* Count the file at path (with index, or the one found next to it) as a
@@ -170,7 +145,7 @@ static int count_one(run_t *run, const char *path, const char *index, int *its_f
     if (rc == 0 && (rc = cohort_name(&run->cohort, in.hdr, path, name)) == 0 &&
         (rc = count_file(run, &in, &t)) == 0) {
         *its_fault = 0;
-        rc = run->outdir ? stage_sample(run, name, in.hdr, &t) : 0;
+        rc = run->outdir ? stage_sample(run, name, &t) : 0;
         if (rc == 0)
             rc = cohort_add(&run->cohort, name, &t);
         char b[16];
@@ -232,23 +207,11 @@ static int publish_one(const count_args_t *a, const regions_t *r, const tally_t 
     return rc;
 }
 
-static int write_matrix(const run_t *run, const char *path)
-{
-    fdio_file_t f = {.fd = -1};
-    countfile_out_t out = {.file = &f};
-    int rc = fdio_begin(&f, path);
-    if (rc == 0 && (rc = cohort_matrix(&run->cohort, &out)) == 0)
-        rc = fdio_commit(&f);
-    fdio_abort(&f);
-    free(out.buf.s);
-    return rc;
-}
-
 static int write_report(const run_t *run, const char *path)
 {
     kstring_t text = {0};
     char counted[512];
-    describe(run, counted, sizeof counted);
+    report_counted(&run->regions, run->a->bed, &run->filter, counted, sizeof counted);
     int rc = cohort_report(&run->cohort, counted, &text);
     if (rc == 0)
         rc = fdio_save(path, text.s, text.l);
@@ -274,7 +237,7 @@ static int finish(run_t *run)
 {
     const count_args_t *a = run->a;
     int rc = run->outdir ? write_table(run) : 0, matrix_done = 0, report_done = 0;
-    if (rc == 0 && a->matrix && (rc = write_matrix(run, a->matrix)) == 0)
+    if (rc == 0 && a->matrix && (rc = cohort_save_matrix(&run->cohort, a->matrix)) == 0)
         matrix_done = 1;
     if (rc == 0 && a->report && (rc = write_report(run, a->report)) == 0)
         report_done = 1;

@@ -283,6 +283,21 @@ int countfile_format_tsv(const regions_t *r, const uint64_t *counts, countfile_o
     return rc == 0 ? flush(out, 1) : rc;
 }
 
+int countfile_save(const char *path, int table, const regions_t *r, const uint64_t *counts,
+                   int threads)
+{
+    fdio_file_t f = {.fd = -1};
+    countfile_out_t out = {.file = &f, .threads = threads};
+    int rc = fdio_begin(&f, path);
+    if (rc == 0)
+        rc = table ? countfile_format_tsv(r, counts, &out) : countfile_format(r, counts, &out, NULL);
+    if (rc == 0)
+        rc = fdio_commit(&f);
+    fdio_abort(&f);
+    free(out.buf.s);
+    return rc;
+}
+
 /* ---- the matrix -------------------------------------------------------------- */
 
 /* Counts read at once: 8 MiB, whatever the number of samples. */

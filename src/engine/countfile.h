@@ -49,6 +49,12 @@ int countfile_format(const regions_t *r, const uint64_t *counts, countfile_out_t
 /* The table for r, counts per region as the tally keeps them. */
 int countfile_format_tsv(const regions_t *r, const uint64_t *counts, countfile_out_t *out);
 
+/* The count file (table 0) or the table (1) of r written to path as it is
+ * formatted by threads threads, atomically (fdio.h): path holds all of it
+ * or is as it was. */
+int countfile_save(const char *path, int table, const regions_t *r, const uint64_t *counts,
+                   int threads);
+
 /* Fill out[0 .. n * n_cols - 1] with the counts of rows [row, row + n) (in
  * output order), row-major. Returns 0 or an error kind. */
 typedef int (*countfile_rows_fn)(void *arg, int64_t row, int64_t n, uint64_t *out);

@@ -154,6 +154,8 @@ static int cram_run(const alnfile_t *in, idxcount_fetch_fn fetch, void *arg, tal
     int nref = sam_hdr_nref(in->hdr), rc = tally_init(total, nref, nref);
     if (rc != 0)
         return rc;
+    /* A container header says how many records, not how many are unmapped. */
+    total->unmapped_unknown = 1;
     cramidx_t *x = calloc(1, sizeof *x);
     if (!x)
         rc = rc_fail(RC_EINTERNAL, "out of memory");
@@ -184,8 +186,6 @@ static int cram_run(const alnfile_t *in, idxcount_fetch_fn fetch, void *arg, tal
             total->records[h.ref_id] += (uint64_t)h.n_records;
             total->counts[h.ref_id] += (uint64_t)h.n_records;
             total->counted[h.ref_id] += (uint64_t)h.n_records;
-            /* The header says how many records, not how many are unmapped. */
-            total->unmapped_unknown = 1;
             total->n_records += (uint64_t)h.n_records;
         } else {
             total->unplaced += (uint64_t)h.n_records;

@@ -181,22 +181,26 @@ int job_scan(job_t *job, job_bam_t *b, const job_count_t *c, int local, const ui
  * job's output JSON. */
 #define INLINE_PACKED_MAX (256 << 10)
 
-int job_packed_output(job_t *job, const kstring_t *packed, const char *name, json_t **out)
+json_t *job_packed_inline(const kstring_t *packed)
 {
     kstring_t text = {0};
+    json_t *out = base64_encode(packed->s ? packed->s : "", packed->l, &text) == 0
+                      ? json_pack("{s:s}", "tally", text.s ? text.s : "")
+                      : NULL;
+    free(text.s);
+    return out;
+}
+
+int job_packed_output(job_t *job, const kstring_t *packed, const char *name, json_t **out)
+{
     char id[64];
     int rc = 0;
     *out = NULL;
-    if (packed->l <= INLINE_PACKED_MAX) {
-        if ((rc = base64_encode(packed->s ? packed->s : "", packed->l, &text)) == 0)
-            *out = json_pack("{s:s}", "tally", text.s ? text.s : "");
-    } else if ((rc = dxupload_file(&job->env, name, NULL, packed->s, packed->l, id)) == 0) {
+    if (packed->l <= INLINE_PACKED_MAX)
+        *out = job_packed_inline(packed);
+    else if ((rc = dxupload_file(&job->env, name, NULL, packed->s, packed->l, id)) == 0)
         *out = json_pack("{s:{s:s}}", "tally_file", "$dnanexus_link", id);
-    }
-    if (rc == 0 && !*out)
-        rc = rc_fail(RC_EINTERNAL, "out of memory");
-    free(text.s);
-    return rc;
+    return rc == 0 && !*out ? rc_fail(RC_EINTERNAL, "out of memory") : rc;
 }
 
 int job_packed_input(job_t *job, json_t *counts, const char *what, kstring_t *packed)
@@ -215,6 +219,18 @@ json_t *job_link(const char *id) { return json_pack("{s:s}", "$dnanexus_link", i
 json_t *job_jbor(const char *job_id, const char *field)
 {
     return json_pack("{s:{s:s,s:s}}", "$dnanexus_link", "job", job_id, "field", field);
+}
+
+int job_output_refs(job_t *job, const char *job_id, const char *const *fields)
+{
+    json_t *out = json_object();
+    for (; out && *fields; fields++)
+        if (json_object_set_new(out, *fields, job_jbor(job_id, *fields)) != 0) {
+            json_decref(out);
+            out = NULL;
+        }
+    job->output = out;
+    return out ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
 }
 
 int job_new_subjob(job_t *job, const char *function, const char *name, json_t *input, char id[64])
@@ -269,20 +285,20 @@ int job_for_each(job_t *job, int64_t n, job_item_fn run, void *arg)
 }
 
 typedef struct {
-    const char *const *paths, *const *names;
+    job_upload_t *files;
     const char *media;
-    char (*ids)[64];
 } uploads_t;
 
-/* Upload the file at paths[i] (written already; a matrix may be far larger
- * than memory, so it is mapped, not read). */
+/* Upload file i (written already; a matrix may be far larger than memory,
+ * so it is mapped, not read). */
 static int upload_one(void *arg, int64_t i, job_t *job)
 {
     uploads_t *u = arg;
-    int fd = open(u->paths[i], O_RDONLY);
+    job_upload_t *f = &u->files[i];
+    int fd = open(f->path, O_RDONLY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
-        int rc = rc_fail_errno(RC_EINTERNAL, "cannot read %s", u->paths[i]);
+        int rc = rc_fail_errno(RC_EINTERNAL, "cannot read %s", f->path);
         if (fd >= 0)
             close(fd);
         return rc;
@@ -291,16 +307,15 @@ static int upload_one(void *arg, int64_t i, job_t *job)
     void *data = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : (void *)"";
     close(fd);
     if (data == MAP_FAILED)
-        return rc_fail_errno(RC_EINTERNAL, "cannot map %s", u->paths[i]);
-    int rc = dxupload_file(&job->env, u->names[i], u->media, data, len, u->ids[i]);
+        return rc_fail_errno(RC_EINTERNAL, "cannot map %s", f->path);
+    int rc = dxupload_file(&job->env, f->name, u->media, data, len, f->id);
     if (len)
         munmap(data, len);
     return rc;
 }
 
-int job_upload_files(job_t *job, int n, const char *const *paths, const char *const *names,
-                     const char *media, char (*ids)[64])
+int job_upload_files(job_t *job, int n, job_upload_t *files, const char *media)
 {
-    uploads_t u = {.paths = paths, .names = names, .media = media, .ids = ids};
+    uploads_t u = {files, media};
     return job_for_each(job, n, upload_one, &u);
 }

@@ -85,6 +85,10 @@ int job_read_small_file(job_t *job, json_t *link, const char *what, kstring_t *o
  * small, else uploaded as a file called name. */
 int job_packed_output(job_t *job, const kstring_t *packed, const char *name, json_t **out);
 
+/* Serialised tallies as such an output's inline form ({"tally": base64});
+ * NULL when out of memory. */
+json_t *job_packed_inline(const kstring_t *packed);
+
 /* The serialised tallies of such an output (what names it in messages),
  * appended to packed. */
 int job_packed_input(job_t *job, json_t *counts, const char *what, kstring_t *packed);
@@ -93,6 +97,13 @@ int job_packed_input(job_t *job, json_t *counts, const char *what, kstring_t *pa
  * output (NULL when out of memory). */
 json_t *job_link(const char *id);
 json_t *job_jbor(const char *job_id, const char *field);
+
+/* The outputs of every run, one file or many (job_publish_cohort). */
+#define JOB_COHORT_OUTPUTS "counts_matrix", "count_files", "report", "multiqc"
+
+/* Set job->output to a job-based reference to each of fields (NULL-
+ * terminated) of subjob job_id's output: main hands them on as its own. */
+int job_output_refs(job_t *job, const char *job_id, const char *const *fields);
 
 /* POST /job/new: start a subjob at entry point function with input (not
  * taken), called name; its id in id[64]. A nonce makes a retried call
@@ -109,10 +120,18 @@ int job_new_subjob(job_t *job, const char *function, const char *name, json_t *i
 typedef int (*job_item_fn)(void *arg, int64_t item, job_t *job);
 int job_for_each(job_t *job, int64_t n, job_item_fn run, void *arg);
 
-/* Upload the n files at paths (local, written already) as new files called
- * names, of MIME type media (or NULL), several at once; their ids in ids. */
-int job_upload_files(job_t *job, int n, const char *const *paths, const char *const *names,
-                     const char *media, char (*ids)[64]);
+/* A local file to upload: where it is, the name it gets, its id once
+ * uploaded, and a tag for the caller (which output it goes to, say). */
+typedef struct {
+    char path[512];
+    char name[256];
+    char id[64];
+    int tag;
+} job_upload_t;
+
+/* Upload the n files (written already) as new files of MIME type media (or
+ * NULL), several at once, and set their ids. */
+int job_upload_files(job_t *job, int n, job_upload_t *files, const char *media);
 
 /* Download an input (every part's md5 checked) to in->path. */
 int job_download_input(job_t *job, job_file_t *in);
@@ -149,7 +168,7 @@ int job_scan(job_t *job, job_bam_t *b, const job_count_t *c, int local, const ui
  * the cohort's files, and all are uploaded together at the end, several
  * at once: nothing is uploaded for a job that fails. */
 typedef struct {
-    struct job_output_file *files; /* written, to be uploaded */
+    job_upload_t *files; /* written, to be uploaded; tag: the output */
     int n, m;
 } job_outputs_t;
 
@@ -157,10 +176,10 @@ void job_outputs_free(job_outputs_t *out);
 
 /* Write a sample's count file, called count_name, and its idxstats
  * (<sample>.idxstats; not for a CRAM counted from its container headers,
- * which do not tell unmapped reads apart) for the regions r of header hdr
- * into ~/out/, for job_publish_cohort to upload. */
-int job_write_sample(job_t *job, const char *count_name, const char *sample, const sam_hdr_t *hdr,
-                     const regions_t *r, const tally_t *t, job_outputs_t *out);
+ * which do not tell unmapped reads apart) for c's regions into ~/out/, for
+ * job_publish_cohort to upload. */
+int job_write_sample(job_t *job, const cohort_t *c, const char *count_name, const char *sample,
+                     const tally_t *t, job_outputs_t *out);
 
 /* Write what is written for the whole cohort (prefix_counts_matrix.tsv,
  * regcount_mqc.tsv, prefix_report.html; counted says what was counted, for
@@ -182,15 +201,16 @@ typedef struct {
     int download_first; /* download the file and check its md5 first */
 } job_method_t;
 
-/* Read inputs count_method and download_first into m. */
-int job_method_inputs(job_t *job, job_method_t *m);
+/* RC_EINPUT when m is the index method and b was given no index (in input
+ * index_input, named in the message). */
+int job_check_index(const job_bam_t *b, const job_method_t *m, const char *index_input);
 
 /* Open b's file for m: downloaded whole (then its index), or through its
  * sparse mirror (job_open_mirrored). */
 int job_open_input(job_t *job, job_bam_t *b, const job_method_t *m);
 
-/* Count b's file (opened by job_open_input) by m: from its index, which
- * must have been given, or by scanning it for c (job_scan). A CRAM counted
+/* Count b's file (opened by job_open_input) by m: from its index (which
+ * job_check_index has made sure of), or by scanning it for c (job_scan). A CRAM counted
  * from its index in a stream first fetches its container headers, or
  * scans when streaming would take less time. t is initialised here. */
 int job_count_input(job_t *job, job_bam_t *b, const job_method_t *m, const job_count_t *c,

@@ -132,12 +132,9 @@ int job_cohort_inputs(job_t *job, job_cohort_t *co)
     if (n > COHORT_MAX_FILES || n_idx > COHORT_MAX_FILES)
         return rc_fail(RC_EINPUT, "input %s: %zu files; regcount takes at most %d in one job",
                        COHORT_INPUT, n > n_idx ? n : n_idx, COHORT_MAX_FILES);
-    int rc = job_method_inputs(job, &co->method);
+    int rc = job_spec_inputs(job, &co->spec);
     if (rc == 0)
-        rc = job_spec_inputs(job, &co->spec);
-    if (rc == 0 && co->method.from_index && !job_spec_plain(&co->spec))
-        rc = rc_fail(RC_EINPUT, "count_method index counts whole reference sequences with no "
-                     "filter; count regions, bins or filtered reads with count_method scan");
+        rc = job_spec_method(job, &co->spec, &co->method);
     jobio_link_t *links = calloc(n + n_idx, sizeof *links);
     job_file_t *files = calloc(n + n_idx, sizeof *files);
     if (rc == 0 && (!(co->files = calloc(n, sizeof *co->files)) || !links || !files))
@@ -219,23 +216,29 @@ int job_cohort_start(job_t *job, job_cohort_t *co, const alnfile_t *in, const ch
                                   with_matrix);
 }
 
-int job_cohort_count_one(job_t *job, job_cohort_t *co, job_bam_t *b, const char *name,
-                         tally_t *t, int *its_fault)
+int job_cohort_count_one(job_t *job, job_cohort_t *co, job_bam_t *b, int publishes, tally_t *t,
+                         int *its_fault)
 {
-    *its_fault = 0;
-    if (!co->spec.reference && b->in.kind == ALNFILE_CRAM && !co->method.from_index) {
-        int rc = job_spec_reference(job, &co->spec, 1);
-        if (rc != 0)
-            return rc;
-    }
     *its_fault = 1;
-    int rc = cohort_check_reference(&co->cohort, b->in.hdr, b->bam.file.name);
+    int rc = job_check_index(b, &co->method, COHORT_INDEX_INPUT);
+    if (rc == 0)
+        rc = job_open_input(job, b, &co->method);
+    if (rc != 0)
+        return rc;
+    *its_fault = 0; /* the cohort's reference and regions, and a CRAM's FASTA, are the job's */
+    if (!co->started)
+        rc = job_cohort_start(job, co, &b->in, b->bam.file.name, publishes, co->n);
+    if (rc == 0 && !co->spec.reference && b->in.kind == ALNFILE_CRAM && !co->method.from_index)
+        rc = job_spec_reference(job, &co->spec, 1);
+    if (rc != 0)
+        return rc;
+    *its_fault = 1;
+    rc = cohort_check_reference(&co->cohort, b->in.hdr, b->bam.file.name);
     job_count_t c = {&co->spec.regions, job_spec_filter(&co->spec), co->spec.reference};
     if (rc == 0)
         rc = job_count_input(job, b, &co->method, &c, t);
     if (rc == 0)
-        log_info("count: %s (sample %s): %" PRIu64 " records", b->bam.file.name, name,
-                 t->n_records);
+        log_info("count: %s: %" PRIu64 " records", b->bam.file.name, t->n_records);
     return rc;
 }
 
@@ -248,21 +251,14 @@ static int count_here_one(job_t *job, job_cohort_t *co, int i, job_outputs_t *ou
     job_bam_t *b = &co->files[i].b;
     char name[SAMPLE_NAME_MAX + 1], count_name[SAMPLE_NAME_MAX + 16];
     tally_t t;
-    *its_fault = 1;
-    int rc = job_open_input(job, b, &co->method);
-    if (rc == 0 && !co->started) {
+    int rc = job_cohort_count_one(job, co, b, 1, &t, its_fault);
+    if (rc == 0) {
         *its_fault = 0;
-        rc = job_cohort_start(job, co, &b->in, b->bam.file.name, 1, co->n);
-        *its_fault = 1;
-    }
-    if (rc == 0)
-        rc = cohort_name(&co->cohort, b->in.hdr, b->bam.file.name, name);
-    if (rc == 0 && (rc = job_cohort_count_one(job, co, b, name, &t, its_fault)) == 0) {
-        *its_fault = 0;
-        snprintf(count_name, sizeof count_name, "%s_count.txt", name);
-        rc = job_write_sample(job, count_name, name, b->in.hdr, &co->spec.regions, &t, out);
-        if (rc == 0)
-            rc = cohort_add(&co->cohort, name, &t);
+        if ((rc = cohort_name(&co->cohort, b->in.hdr, b->bam.file.name, name)) == 0 &&
+            (rc = cohort_add(&co->cohort, name, &t)) == 0) {
+            snprintf(count_name, sizeof count_name, "%s_count.txt", name);
+            rc = job_write_sample(job, &co->cohort, count_name, name, &t, out);
+        }
         tally_free(&t);
     }
     job_cohort_close_file(b);
@@ -300,25 +296,22 @@ static int count_here(job_t *job, job_cohort_t *co)
 static int read_header(job_t *job, job_cohort_t *co, int64_t i, int *its_fault)
 {
     job_cohort_file_t *f = &co->files[i];
-    job_bam_t *b = &f->b;
-    int have_bai = b->have_bai, rc;
+    /* The header only: the subjob downloads the index. */
+    job_bam_t h = {.bam = f->b.bam, .mirror.fd = -1};
     *its_fault = 1;
-    b->have_bai = 0; /* the subjob downloads the index; main needs only the header */
-    rc = job_open_mirrored(job, b, 0);
-    b->have_bai = have_bai;
+    int rc = job_check_index(&f->b, &co->method, COHORT_INDEX_INPUT);
+    if (rc == 0)
+        rc = job_open_mirrored(job, &h, 0);
     if (rc == 0 && !co->started) {
         *its_fault = 0;
-        rc = job_cohort_start(job, co, &b->in, b->bam.file.name, 0, 0);
+        rc = job_cohort_start(job, co, &h.in, h.bam.file.name, 0, 0);
         *its_fault = 1;
     }
     if (rc == 0)
-        rc = cohort_check_reference(&co->cohort, b->in.hdr, b->bam.file.name);
+        rc = cohort_check_reference(&co->cohort, h.in.hdr, h.bam.file.name);
     if (rc == 0)
-        sample_name(b->in.hdr, b->bam.file.name, f->name);
-    if (rc == 0 && co->method.from_index && !b->have_bai)
-        rc = rc_fail(RC_EINPUT, "count_method index needs the index of input %s (%s)",
-                     b->bam.what, b->bam.file.name);
-    job_cohort_close_file(b);
+        sample_name(h.in.hdr, h.bam.file.name, f->name);
+    job_cohort_close_file(&h);
     return rc;
 }
 
@@ -426,11 +419,9 @@ static int launch(job_t *job, const job_cohort_t *co, int n_batches)
     if (rc == 0 && (rc = job_cohort_pass_on(job, in)) == 0)
         rc = job_new_subjob(job, "gather_samples", "gather_samples", in, id);
     if (rc == 0) {
-        static const char *const fields[] = {"counts_matrix", "count_files", "report", "multiqc"};
+        static const char *const fields[] = {JOB_COHORT_OUTPUTS, NULL};
         log_info("cohort: %d count_samples subjobs and gather_samples %s started", n, id);
-        job->output = json_object();
-        for (size_t f = 0; job->output && f < sizeof fields / sizeof *fields; f++)
-            json_object_set_new(job->output, fields[f], job_jbor(id, fields[f]));
+        rc = job_output_refs(job, id, fields);
     }
     json_decref(batches);
     json_decref(in);

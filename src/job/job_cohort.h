@@ -45,11 +45,13 @@ int job_cohort_inputs(job_t *job, job_cohort_t *co);
 int job_cohort_start(job_t *job, job_cohort_t *co, const alnfile_t *in, const char *first,
                      int with_matrix, int n_samples);
 
-/* Count the open file b (the sample name) into t, after checking its
- * reference; *its_fault tells whether a failure is the file's (then the
- * other files are still counted) or the job's. */
-int job_cohort_count_one(job_t *job, job_cohort_t *co, job_bam_t *b, const char *name,
-                         tally_t *t, int *its_fault);
+/* Open b (after job_check_index) and count it into t: the cohort started
+ * on it if it is the first (publishes: for an entry point that writes the
+ * outputs), its reference checked. *its_fault tells whether a failure is
+ * the file's (then the other files are still counted) or the job's. The
+ * caller closes b (job_cohort_close_file). */
+int job_cohort_count_one(job_t *job, job_cohort_t *co, job_bam_t *b, int publishes, tally_t *t,
+                         int *its_fault);
 
 /* Note a file that failed (its message); then, once all are tried, the
  * AppError that names all of them among n_files. */

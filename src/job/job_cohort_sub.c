@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base64.h"
 #include "fdio.h"
 #include "job.h"
 #include "job_cohort.h"
@@ -60,54 +59,42 @@ static int read_sample(job_t *job, json_t *sample, int k, job_cohort_file_t *f)
 /* The tallies of a run: inline, or written to ~/out/tallies/ to be
  * uploaded once the whole run is counted. */
 typedef struct {
-    json_t *counts; /* per sample: {"tally": base64}, or null until uploaded */
-    char (*paths)[64], (*names)[64];
-    int *at;        /* where in counts each file goes */
+    json_t *counts;      /* per sample: {"tally": base64}, or null until uploaded */
+    job_upload_t *files; /* tag: the place in counts */
     int n_files;
 } tallies_t;
 
 static int keep_tally(tallies_t *ts, const tally_t *t, const char *sample, int k)
 {
-    kstring_t packed = {0}, text = {0};
+    kstring_t packed = {0};
     int rc = tally_pack(t, &packed);
     json_t *item = NULL;
     if (rc == 0 && packed.l <= SAMPLE_INLINE_MAX) {
-        if ((rc = base64_encode(packed.s, packed.l, &text)) == 0)
-            item = json_pack("{s:s}", "tally", text.s ? text.s : "");
+        item = job_packed_inline(&packed);
     } else if (rc == 0) {
-        char *path = ts->paths[ts->n_files];
-        snprintf(path, 64, "out/tallies/%d.tally", k);
-        snprintf(ts->names[ts->n_files], 64, "%.40s.tally", sample);
-        ts->at[ts->n_files++] = (int)json_array_size(ts->counts);
-        if ((rc = job_make_dirs(path)) == 0)
-            rc = fdio_save(path, packed.s, packed.l);
+        job_upload_t *f = &ts->files[ts->n_files++];
+        *f = (job_upload_t){.tag = (int)json_array_size(ts->counts)};
+        snprintf(f->path, sizeof f->path, "out/tallies/%d.tally", k);
+        snprintf(f->name, sizeof f->name, "%s.tally", sample);
+        if ((rc = job_make_dirs(f->path)) == 0)
+            rc = fdio_save(f->path, packed.s, packed.l);
         item = json_null();
     }
     if (rc == 0 && (!item || json_array_append_new(ts->counts, item) != 0))
         rc = rc_fail(RC_EINTERNAL, "out of memory");
     free(packed.s);
-    free(text.s);
     return rc;
 }
 
 /* Upload the tallies kept as files; their links into counts. */
 static int upload_tallies(job_t *job, tallies_t *ts)
 {
-    const char **paths = malloc((ts->n_files + 1) * sizeof *paths);
-    const char **names = malloc((ts->n_files + 1) * sizeof *names);
-    char(*ids)[64] = malloc((ts->n_files + 1) * sizeof *ids);
-    int rc = paths && names && ids ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
+    int rc = job_upload_files(job, ts->n_files, ts->files, NULL);
     for (int i = 0; rc == 0 && i < ts->n_files; i++)
-        paths[i] = ts->paths[i], names[i] = ts->names[i];
-    if (rc == 0)
-        rc = job_upload_files(job, ts->n_files, paths, names, NULL, ids);
-    for (int i = 0; rc == 0 && i < ts->n_files; i++)
-        if (json_array_set_new(ts->counts, ts->at[i],
-                               json_pack("{s:{s:s}}", "tally_file", "$dnanexus_link", ids[i])))
+        if (json_array_set_new(ts->counts, ts->files[i].tag,
+                               json_pack("{s:{s:s}}", "tally_file", "$dnanexus_link",
+                                         ts->files[i].id)))
             rc = rc_fail(RC_EINTERNAL, "out of memory");
-    free(paths);
-    free(names);
-    free(ids);
     return rc;
 }
 
@@ -116,14 +103,8 @@ static int count_sample(job_t *job, job_cohort_t *co, int k, tallies_t *ts, int 
 {
     job_cohort_file_t *f = &co->files[k];
     tally_t t;
-    *its_fault = 1;
-    int rc = job_open_input(job, &f->b, &co->method);
-    if (rc == 0 && !co->started) {
-        *its_fault = 0;
-        rc = job_cohort_start(job, co, &f->b.in, f->b.bam.file.name, 0, 0);
-        *its_fault = 1;
-    }
-    if (rc == 0 && (rc = job_cohort_count_one(job, co, &f->b, f->name, &t, its_fault)) == 0) {
+    int rc = job_cohort_count_one(job, co, &f->b, 0, &t, its_fault);
+    if (rc == 0) {
         *its_fault = 0;
         rc = keep_tally(ts, &t, f->name, k);
         tally_free(&t);
@@ -137,16 +118,15 @@ int job_cohort_count(job_t *job)
     job_cohort_t co = {0};
     json_t *samples = json_object_get(job->input, "samples");
     size_t n = json_array_size(samples);
-    tallies_t ts = {.counts = json_array(), .paths = calloc(n + 1, 64),
-                    .names = calloc(n + 1, 64), .at = calloc(n + 1, sizeof(int))};
+    tallies_t ts = {.counts = json_array(), .files = calloc(n + 1, sizeof *ts.files)};
     json_t *names = json_array(), *failed = json_array();
     int rc = n ? 0 : rc_fail(RC_EINTERNAL, "input samples must be a non-empty array of {name, "
                              "mapping, index}");
     if (rc == 0 && (!(co.files = calloc(n, sizeof *co.files)) || !names || !failed ||
-                    !ts.counts || !ts.paths || !ts.names || !ts.at))
+                    !ts.counts || !ts.files))
         rc = rc_fail(RC_EINTERNAL, "out of memory");
-    if (rc == 0 && (rc = job_method_inputs(job, &co.method)) == 0)
-        rc = job_spec_inputs(job, &co.spec);
+    if (rc == 0 && (rc = job_spec_inputs(job, &co.spec)) == 0)
+        rc = job_spec_method(job, &co.spec, &co.method);
     for (size_t k = 0; rc == 0 && k < n; k++, co.n++)
         rc = read_sample(job, json_array_get(samples, k), (int)k, &co.files[k]);
     for (int k = 0; rc == 0 && k < co.n; k++) {
@@ -169,9 +149,7 @@ int job_cohort_count(job_t *job)
     json_decref(names);
     json_decref(failed);
     json_decref(ts.counts);
-    free(ts.paths);
-    free(ts.names);
-    free(ts.at);
+    free(ts.files);
     job_cohort_free(&co);
     return rc;
 }
@@ -234,8 +212,7 @@ static int add_batch(job_t *job, job_cohort_t *co, json_t *batch, size_t k, job_
             snprintf(count_name, sizeof count_name, "%s_count.txt", name);
             rc = cohort_add(&co->cohort, name, &t);
             if (rc == 0)
-                rc = job_write_sample(job, count_name, name, co->cohort.hdr, &co->spec.regions,
-                                      &t, out);
+                rc = job_write_sample(job, &co->cohort, count_name, name, &t, out);
             tally_free(&t);
         }
         free(packed.s);

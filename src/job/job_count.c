@@ -10,15 +10,12 @@
 #include "log.h"
 #include "rc.h"
 
-int job_method_inputs(job_t *job, job_method_t *m)
+int job_check_index(const job_bam_t *b, const job_method_t *m, const char *index_input)
 {
-    static const char *const methods[] = {"scan", "index", NULL};
-    const char *method;
-    int rc = jobio_string(job->input, "count_method", "scan", methods, &method);
-    if (rc == 0)
-        rc = jobio_bool(job->input, "download_first", 0, &m->download_first);
-    m->from_index = rc == 0 && strcmp(method, "index") == 0;
-    return rc;
+    if (m->from_index && !b->have_bai)
+        return rc_fail(RC_EINPUT, "count_method index needs input %s: the index of %s (%s)",
+                       index_input, b->bam.what, b->bam.file.name);
+    return 0;
 }
 
 /* Download the whole BAM, then the BAI, so that the index is not older
@@ -93,9 +90,6 @@ int job_count_input(job_t *job, job_bam_t *b, const job_method_t *m, const job_c
                     tally_t *t)
 {
     int use_scan = 0, rc = 0;
-    if (m->from_index && !b->have_bai)
-        return rc_fail(RC_EINPUT, "count_method index needs the index of input %s (%s)",
-                       b->bam.what, b->bam.file.name);
     if (m->from_index && b->in.kind == ALNFILE_CRAM && !m->download_first)
         rc = prefetch_cram_headers(job, b, &use_scan);
     if (rc != 0)

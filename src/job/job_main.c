@@ -27,18 +27,12 @@ typedef struct {
 
 static int read_inputs(job_t *job, main_inputs_t *mi)
 {
-    int rc = job_method_inputs(job, &mi->method);
+    int rc = job_spec_inputs(job, &mi->spec);
     if (rc == 0)
-        rc = job_spec_inputs(job, &mi->spec);
+        rc = job_spec_method(job, &mi->spec, &mi->method);
     if (rc == 0)
         rc = job_bam_inputs(job, 0, &mi->b);
-    if (rc == 0 && mi->method.from_index && !mi->b.have_bai)
-        return rc_fail(RC_EINPUT, "count_method index needs input %s (the file's index)",
-                       BAI_INPUT);
-    if (rc == 0 && mi->method.from_index && !job_spec_plain(&mi->spec))
-        return rc_fail(RC_EINPUT, "count_method index counts whole reference sequences with no "
-                       "filter; count regions, bins or filtered reads with count_method scan");
-    return rc;
+    return rc ? rc : job_check_index(&mi->b, &mi->method, BAI_INPUT);
 }
 
 static int count_here(job_t *job, main_inputs_t *mi)

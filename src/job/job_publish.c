@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <htslib/hts.h>
 
 #include "countfile.h"
 #include "fdio.h"
@@ -15,18 +16,10 @@
 #include "multiqc.h"
 #include "rc.h"
 
-/* A file written for upload: where, under what name, into which output. */
-/* The outputs a file goes to. */
+/* The outputs a file goes to (job_upload_t.tag). */
 enum { OUT_COUNT_FILES, OUT_MULTIQC, OUT_MATRIX, OUT_REPORT, OUT_TSV, N_OUTPUTS };
 static const char *const OUTPUT_FIELD[N_OUTPUTS] = {"count_files", "multiqc", "counts_matrix",
                                                     "report", "counts_tsv"};
-
-/* A file written for upload: where, under what name, into which output. */
-struct job_output_file {
-    char name[SAMPLE_NAME_MAX + 32];
-    char path[SAMPLE_NAME_MAX + 64];
-    int output; /* OUT_* */
-};
 
 void job_outputs_free(job_outputs_t *out)
 {
@@ -36,114 +29,59 @@ void job_outputs_free(job_outputs_t *out)
 
 static json_t *link_to(const char *id) { return json_pack("{s:s}", "$dnanexus_link", id); }
 
-/* Note a file written for upload into output. */
-static int add_file(job_outputs_t *out, const char *name, const char *path, int output)
+/* A new file called name for output: its path in ~/out/<output>/ (its
+ * directory made) into path[512], and the file noted for upload. */
+static int new_file(job_outputs_t *out, int output, const char *name, char *path)
 {
-    if (out->n == out->m) {
-        int m = out->m ? 2 * out->m : 16;
-        struct job_output_file *f = realloc(out->files, m * sizeof *f);
-        if (!f)
-            return rc_fail(RC_EINTERNAL, "out of memory");
-        out->files = f, out->m = m;
-    }
-    struct job_output_file *f = &out->files[out->n++];
-    *f = (struct job_output_file){.output = output};
+    if (hts_resize(job_upload_t, out->n + 1, &out->m, &out->files, 0) < 0)
+        return rc_fail(RC_EINTERNAL, "out of memory");
+    job_upload_t *f = &out->files[out->n++];
+    *f = (job_upload_t){.tag = output};
     snprintf(f->name, sizeof f->name, "%s", name);
-    snprintf(f->path, sizeof f->path, "%s", path);
-    return 0;
-}
-
-/* ~/out/<field>/<name> for output, its directory made. */
-static int out_path(int output, const char *name, char *path, size_t size)
-{
-    snprintf(path, size, "out/%s/%s", OUTPUT_FIELD[output], name);
+    snprintf(f->path, sizeof f->path, "out/%s/%s", OUTPUT_FIELD[output], name);
+    snprintf(path, sizeof f->path, "%s", f->path);
     return job_make_dirs(path);
 }
 
 /* text into ~/out/ as name, for output. */
 static int write_text(job_outputs_t *out, int output, const char *name, const kstring_t *text)
 {
-    char path[SAMPLE_NAME_MAX + 64];
-    int rc = out_path(output, name, path, sizeof path);
-    if (rc == 0)
-        rc = fdio_save(path, text->s ? text->s : "", text->l);
-    return rc ? rc : add_file(out, name, path, output);
+    char path[512];
+    int rc = new_file(out, output, name, path);
+    return rc ? rc : fdio_save(path, text->s ? text->s : "", text->l);
 }
 
-/* A count file, or the table or the matrix: into ~/out/ as name, written
- * as it is formatted (a matrix can be far larger than memory). */
-typedef int (*format_fn)(const void *what, const uint64_t *counts, countfile_out_t *out);
-
-static int format_count_file(const void *r, const uint64_t *counts, countfile_out_t *out)
+int job_write_sample(job_t *job, const cohort_t *c, const char *count_name, const char *sample,
+                     const tally_t *t, job_outputs_t *out)
 {
-    return countfile_format(r, counts, out, NULL);
-}
-
-static int format_tsv(const void *r, const uint64_t *counts, countfile_out_t *out)
-{
-    return countfile_format_tsv(r, counts, out);
-}
-
-static int format_matrix(const void *c, const uint64_t *counts, countfile_out_t *out)
-{
-    (void)counts;
-    return cohort_matrix(c, out);
-}
-
-static int write_formatted(job_t *job, job_outputs_t *out, int output, const char *name,
-                           format_fn format, const void *what, const uint64_t *counts)
-{
-    char path[SAMPLE_NAME_MAX + 64];
-    fdio_file_t f = {.fd = -1};
-    countfile_out_t text = {.file = &f, .threads = job->workers};
-    int rc = out_path(output, name, path, sizeof path);
-    if (rc == 0 && (rc = fdio_begin(&f, path)) == 0 && (rc = format(what, counts, &text)) == 0 &&
-        (rc = fdio_commit(&f)) == 0)
-        rc = add_file(out, name, path, output);
-    fdio_abort(&f);
-    free(text.buf.s);
-    return rc;
-}
-
-int job_write_sample(job_t *job, const char *count_name, const char *sample, const sam_hdr_t *hdr,
-                     const regions_t *r, const tally_t *t, job_outputs_t *out)
-{
-    char name[SAMPLE_NAME_MAX + 32];
-    kstring_t stats = {0};
-    int rc = write_formatted(job, out, OUT_COUNT_FILES, count_name, format_count_file, r,
-                             t->counts);
-    if (rc == 0 && multiqc_has_idxstats(t)) {
-        snprintf(name, sizeof name, "%s%s", sample, MULTIQC_IDXSTATS_SUFFIX);
-        if ((rc = multiqc_idxstats(hdr, t, &stats)) == 0)
-            rc = write_text(out, OUT_MULTIQC, name, &stats);
-    } else if (rc == 0) {
+    char count_path[512], idxstats_path[512], name[SAMPLE_NAME_MAX + 32];
+    int idxstats = multiqc_has_idxstats(t);
+    snprintf(name, sizeof name, "%s%s", sample, MULTIQC_IDXSTATS_SUFFIX);
+    int rc = new_file(out, OUT_COUNT_FILES, count_name, count_path);
+    if (rc == 0 && idxstats)
+        rc = new_file(out, OUT_MULTIQC, name, idxstats_path);
+    else if (rc == 0)
         log_info("count: no idxstats for %s: a CRAM's container headers do not say which reads "
                  "are unmapped", sample);
-    }
-    free(stats.s);
-    return rc;
+    return rc ? rc : cohort_save_sample(c, t, job->workers, count_path,
+                                        idxstats ? idxstats_path : NULL);
 }
 
 /* Upload every file written, several at once, and set the outputs: the
  * arrays in the order written (count files, then MultiQC's), the others
  * as single links. */
-static int upload_all(job_t *job, const job_outputs_t *out)
+static int upload_all(job_t *job, job_outputs_t *out)
 {
-    const char **paths = malloc((out->n + 1) * sizeof *paths);
-    const char **names = malloc((out->n + 1) * sizeof *names);
-    char(*ids)[64] = malloc((out->n + 1) * sizeof *ids);
     json_t *arrays[2] = {json_array(), json_array()};
-    int rc = paths && names && ids && arrays[0] && arrays[1] && (job->output = json_object())
+    int rc = arrays[0] && arrays[1] && (job->output = json_object())
                  ? 0 : rc_fail(RC_EINTERNAL, "out of memory");
-    for (int i = 0; rc == 0 && i < out->n; i++)
-        paths[i] = out->files[i].path, names[i] = out->files[i].name;
     if (rc == 0) {
-        log_info("upload: %d files, %d at once", out->n, out->n < 8 ? out->n : 8);
-        rc = job_upload_files(job, out->n, paths, names, "text/plain", ids);
+        log_info("upload: %d files, %d at once", out->n, out->n < JOB_THREADS ? out->n : JOB_THREADS);
+        rc = job_upload_files(job, out->n, out->files, "text/plain");
     }
     for (int i = 0; rc == 0 && i < out->n; i++) {
-        int o = out->files[i].output;
-        json_t *link = link_to(ids[i]);
+        int o = out->files[i].tag;
+        json_t *link = link_to(out->files[i].id);
         if (!link || (o <= OUT_MULTIQC ? json_array_append_new(arrays[o], link)
                                        : json_object_set_new(job->output, OUTPUT_FIELD[o], link)))
             rc = rc_fail(RC_EINTERNAL, "out of memory");
@@ -153,9 +91,6 @@ static int upload_all(job_t *job, const job_outputs_t *out)
             rc = rc_fail(RC_EINTERNAL, "out of memory");
     json_decref(arrays[0]);
     json_decref(arrays[1]);
-    free(paths);
-    free(names);
-    free(ids);
     return rc;
 }
 
@@ -166,7 +101,10 @@ int job_publish_cohort(job_t *job, const cohort_t *c, const char *prefix, const 
     kstring_t table = {0}, report = {0};
     snprintf(matrix_name, sizeof matrix_name, "%s_counts_matrix.tsv", prefix);
     snprintf(report_name, sizeof report_name, "%s_report.html", prefix);
-    int rc = write_formatted(job, out, OUT_MATRIX, matrix_name, format_matrix, c, NULL);
+    char path[512];
+    int rc = new_file(out, OUT_MATRIX, matrix_name, path);
+    if (rc == 0)
+        rc = cohort_save_matrix(c, path); /* as it is formatted: it may outgrow memory */
     if (rc == 0 && (rc = cohort_table(c, &table)) == 0)
         rc = write_text(out, OUT_MULTIQC, MULTIQC_TABLE_NAME, &table);
     if (rc == 0 && (rc = cohort_report(c, counted, &report)) == 0)
@@ -178,28 +116,14 @@ int job_publish_cohort(job_t *job, const cohort_t *c, const char *prefix, const 
     return rc;
 }
 
-/* <file name without .bam or .cram><suffix>, made safe. */
-static void output_name(const char *file_name, const char *suffix, char *out, size_t size)
-{
-    char stem[256], safe[256];
-    snprintf(stem, sizeof stem, "%s", file_name);
-    size_t n = strlen(stem);
-    if (n > 4 && strcmp(stem + n - 4, ".bam") == 0)
-        stem[n - 4] = '\0';
-    else if (n > 5 && strcmp(stem + n - 5, ".cram") == 0)
-        stem[n - 5] = '\0';
-    fdio_safe_name(stem, safe, sizeof safe);
-    snprintf(out, size, "%s%s", safe, suffix);
-}
-
 int job_publish_single(job_t *job, const job_bam_t *b, const regions_t *r, const char *counted,
                        const tally_t *t)
 {
-    char count_name[300], tsv_name[300], prefix[300], sample[SAMPLE_NAME_MAX + 1];
+    char count_name[300], tsv_name[300], prefix[256], sample[SAMPLE_NAME_MAX + 1];
     const char *file_name = b->bam.file.name;
-    output_name(file_name, "_count.txt", count_name, sizeof count_name);
-    output_name(file_name, "_counts.tsv", tsv_name, sizeof tsv_name);
-    output_name(file_name, "", prefix, sizeof prefix);
+    sample_file_stem(file_name, prefix, sizeof prefix);
+    snprintf(count_name, sizeof count_name, "%s_count.txt", prefix);
+    snprintf(tsv_name, sizeof tsv_name, "%s_counts.tsv", prefix);
     cohort_t c;
     job_outputs_t out = {0};
     uint64_t total = 0;
@@ -209,9 +133,10 @@ int job_publish_single(job_t *job, const job_bam_t *b, const regions_t *r, const
     if (rc == 0 && (rc = cohort_start(&c, r, ".", 1)) == 0 &&
         (rc = cohort_name(&c, b->in.hdr, file_name, sample)) == 0 &&
         (rc = cohort_add(&c, sample, t)) == 0)
-        rc = job_write_sample(job, count_name, sample, b->in.hdr, r, t, &out);
-    if (rc == 0)
-        rc = write_formatted(job, &out, OUT_TSV, tsv_name, format_tsv, r, t->counts);
+        rc = job_write_sample(job, &c, count_name, sample, t, &out);
+    char tsv_path[512];
+    if (rc == 0 && (rc = new_file(&out, OUT_TSV, tsv_name, tsv_path)) == 0)
+        rc = countfile_save(tsv_path, 1, r, t->counts, job->workers);
     if (rc == 0) {
         log_info("upload: %s and %s (%" PRIu64 " reads in all), and the cohort's files",
                  count_name, tsv_name, total);

@@ -155,10 +155,8 @@ static int launch(job_t *job, const job_file_t *bam, const char *bai_id, const p
     if (rc == 0) {
         log_info("scatter: %d count_part subjobs and gather %s started", plan->n, id);
         static const char *const fields[] = {"count_file", "counts_tsv", "total_reads",
-                                             "counts_matrix", "count_files", "report", "multiqc"};
-        job->output = json_object();
-        for (size_t k = 0; job->output && k < sizeof fields / sizeof *fields; k++)
-            json_object_set_new(job->output, fields[k], job_jbor(id, fields[k]));
+                                             JOB_COHORT_OUTPUTS, NULL};
+        rc = job_output_refs(job, id, fields);
     }
     json_decref(parts);
     return rc;

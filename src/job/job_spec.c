@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "rc.h"
+#include "report.h"
 
 /* The inputs that make the spec, which the subjobs get as they are. */
 static const char *const SPEC_INPUTS[] = {REGIONS_INPUT,        "bin_size",      "min_mapq",
@@ -136,13 +137,19 @@ int job_spec_pass_on(const job_t *job, json_t *subjob_input)
 
 void job_spec_describe(const job_spec_t *s, char *out, size_t size)
 {
-    char filter[96];
-    const regions_t *r = &s->regions;
-    int n = r->kind == REGIONS_BINS ? snprintf(out, size, "bins of %lld bases (%lld)",
-                                               (long long)r->bin, (long long)r->n)
-            : r->kind == REGIONS_BED ? snprintf(out, size, "the %lld regions of %s",
-                                                (long long)r->n, s->bed.file.name)
-                                     : snprintf(out, size, "whole reference sequences");
-    if (n >= 0 && (size_t)n < size && !filter_none(&s->filter))
-        snprintf(out + n, size - n, ", %s", filter_describe(&s->filter, filter));
+    report_counted(&s->regions, s->bed.file.name, &s->filter, out, size);
+}
+
+int job_spec_method(job_t *job, const job_spec_t *s, job_method_t *m)
+{
+    static const char *const methods[] = {"scan", "index", NULL};
+    const char *method;
+    int rc = jobio_string(job->input, "count_method", "scan", methods, &method);
+    if (rc == 0)
+        rc = jobio_bool(job->input, "download_first", 0, &m->download_first);
+    m->from_index = rc == 0 && strcmp(method, "index") == 0;
+    if (rc == 0 && m->from_index && !job_spec_plain(s))
+        rc = rc_fail(RC_EINPUT, "count_method index counts whole reference sequences with no "
+                     "filter; count regions, bins or filtered reads with count_method scan");
+    return rc;
 }

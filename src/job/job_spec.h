@@ -48,6 +48,11 @@ void job_spec_free(job_spec_t *s);
  * method can count). */
 int job_spec_plain(const job_spec_t *s);
 
+/* Read inputs count_method and download_first into m, for what s counts:
+ * the index method counts whole reference sequences with no filter only
+ * (RC_EINPUT otherwise). */
+int job_spec_method(job_t *job, const job_spec_t *s, job_method_t *m);
+
 /* The filter to count with: NULL when there is none. */
 const filter_t *job_spec_filter(const job_spec_t *s);
 

@@ -3,7 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <htslib/hts.h>
 
+#include "fdio.h"
 #include "multiqc.h"
 #include "rc.h"
 #include "report.h"
@@ -57,13 +59,8 @@ static int add_column(cohort_t *c, const tally_t *t)
 
 int cohort_add(cohort_t *c, const char *name, const tally_t *t)
 {
-    if (c->n == c->m) {
-        int m = c->m ? 2 * c->m : 16;
-        summary_t *s = realloc(c->samples, m * sizeof *s);
-        if (!s)
-            return rc_fail(RC_EINTERNAL, "out of memory");
-        c->samples = s, c->m = m;
-    }
+    if (hts_resize(summary_t, c->n + 1, &c->m, &c->samples, 0) < 0)
+        return rc_fail(RC_EINTERNAL, "out of memory");
     int rc = summary_make(&c->layout, name, t, &c->samples[c->n]);
     if (rc == 0 && c->columns.fd >= 0)
         rc = add_column(c, t);
@@ -79,15 +76,32 @@ static int read_rows(void *arg, int64_t row, int64_t n, uint64_t *out)
     return colstore_read_rows(arg, row, n, out);
 }
 
-int cohort_matrix(const cohort_t *c, countfile_out_t *out)
+int cohort_save_matrix(const cohort_t *c, const char *path)
 {
     char **names = malloc((c->n + 1) * sizeof *names);
-    if (!names)
-        return rc_fail(RC_EINTERNAL, "out of memory");
-    for (int i = 0; i < c->n; i++)
+    fdio_file_t f = {.fd = -1};
+    countfile_out_t out = {.file = &f};
+    int rc = names ? fdio_begin(&f, path) : rc_fail(RC_EINTERNAL, "out of memory");
+    for (int i = 0; names && i < c->n; i++)
         names[i] = (char *)c->samples[i].name;
-    int rc = countfile_format_matrix(c->regions, c->n, names, read_rows, (void *)&c->columns, out);
+    if (rc == 0)
+        rc = countfile_format_matrix(c->regions, c->n, names, read_rows, (void *)&c->columns, &out);
+    if (rc == 0)
+        rc = fdio_commit(&f);
+    fdio_abort(&f);
+    free(out.buf.s);
     free(names);
+    return rc;
+}
+
+int cohort_save_sample(const cohort_t *c, const tally_t *t, int threads, const char *count_path,
+                       const char *idxstats_path)
+{
+    kstring_t text = {0};
+    int rc = countfile_save(count_path, 0, c->regions, t->counts, threads);
+    if (rc == 0 && idxstats_path && (rc = multiqc_idxstats(c->hdr, t, &text)) == 0)
+        rc = fdio_save(idxstats_path, text.s, text.l);
+    free(text.s);
     return rc;
 }
 

@@ -60,8 +60,15 @@ int cohort_take_name(cohort_t *c, char *name);
  * tally keeps them, for c->regions). Returns 0 or an error kind. */
 int cohort_add(cohort_t *c, const char *name, const tally_t *t);
 
-/* The matrix of the samples added (cohort_start with a spool_dir). */
-int cohort_matrix(const cohort_t *c, countfile_out_t *out);
+/* The matrix of the samples added (cohort_start with a spool_dir), written
+ * to path as it is formatted, atomically. */
+int cohort_save_matrix(const cohort_t *c, const char *path);
+
+/* A sample's own files: its count file at count_path (formatted by threads
+ * threads) and, with idxstats_path, its idxstats (multiqc.h; only for a
+ * tally that knows its unmapped reads), each written atomically. */
+int cohort_save_sample(const cohort_t *c, const tally_t *t, int threads, const char *count_path,
+                       const char *idxstats_path);
 
 /* MultiQC's General Statistics table (multiqc.h) and the report
  * (report.h; counted says what was counted), appended to out. */

@@ -370,6 +370,19 @@ static const char STYLE[] =
     ".frame{fill:none;stroke:#ccc}.profile{fill:none;stroke:#2b6cb0;stroke-width:1}"
     ".band{fill:#bee3f8;stroke:none}";
 
+void report_counted(const regions_t *r, const char *bed_name, const filter_t *f, char *out,
+                    size_t size)
+{
+    char filter[96];
+    int n = r->kind == REGIONS_BINS ? snprintf(out, size, "bins of %lld bases (%lld)",
+                                               (long long)r->bin, (long long)r->n)
+            : r->kind == REGIONS_BED ? snprintf(out, size, "the %lld regions of %s",
+                                                (long long)r->n, bed_name)
+                                     : snprintf(out, size, "whole reference sequences");
+    if (n >= 0 && (size_t)n < size && !filter_none(f))
+        snprintf(out + n, size - n, ", %s", filter_describe(f, filter));
+}
+
 int report_html(const summary_layout_t *l, const summary_t *samples, int n, const char *counted,
                 kstring_t *out)
 {

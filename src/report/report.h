@@ -20,6 +20,7 @@
 
 #include <htslib/kstring.h>
 
+#include "filter.h"
 #include "summary.h"
 
 /* Samples up to which each is drawn as its own dot, or its own profile;
@@ -27,6 +28,12 @@
 #define REPORT_MAX_DOTS 60
 #define REPORT_MAX_PROFILES 12
 #define REPORT_FARTHEST 8
+
+/* What was counted, in words, for the heading: "whole reference
+ * sequences", "the N regions of BED" (bed_name) or "bins of S bases (N)",
+ * then the filter f in samtools' options, if any. */
+void report_counted(const regions_t *r, const char *bed_name, const filter_t *f, char *out,
+                    size_t size);
 
 /* Append the report for samples[0..n-1] (laid out by l) to out. counted
  * says in words what was counted ("bins of 1000 bases; -q 20"), for the

@@ -34,22 +34,26 @@ static int single_sm(const sam_hdr_t *hdr, kstring_t *sm)
     return ok;
 }
 
+void sample_file_stem(const char *file_name, char *out, size_t size)
+{
+    char stem[4096];
+    const char *base = strrchr(file_name, '/');
+    snprintf(stem, sizeof stem, "%s", base ? base + 1 : file_name);
+    size_t n = strlen(stem);
+    if (n > 4 && strcmp(stem + n - 4, ".bam") == 0)
+        stem[n - 4] = '\0';
+    else if (n > 5 && strcmp(stem + n - 5, ".cram") == 0)
+        stem[n - 5] = '\0';
+    fdio_safe_name(stem, out, size);
+}
+
 void sample_name(const sam_hdr_t *hdr, const char *file_name, char *out)
 {
     kstring_t sm = {0};
-    char stem[SAMPLE_NAME_MAX + 1];
-    if (single_sm(hdr, &sm)) {
+    if (single_sm(hdr, &sm))
         fdio_safe_name(sm.s, out, SAMPLE_NAME_MAX + 1);
-    } else {
-        const char *base = strrchr(file_name, '/');
-        snprintf(stem, sizeof stem, "%s", base ? base + 1 : file_name);
-        size_t n = strlen(stem);
-        if (n > 4 && strcmp(stem + n - 4, ".bam") == 0)
-            stem[n - 4] = '\0';
-        else if (n > 5 && strcmp(stem + n - 5, ".cram") == 0)
-            stem[n - 5] = '\0';
-        fdio_safe_name(stem, out, SAMPLE_NAME_MAX + 1);
-    }
+    else
+        sample_file_stem(file_name, out, SAMPLE_NAME_MAX + 1);
     free(sm.s);
 }
 

@@ -22,6 +22,11 @@
  * whose header is hdr, into out (SAMPLE_NAME_MAX + 1 bytes). */
 void sample_name(const sam_hdr_t *hdr, const char *file_name, char *out);
 
+/* file_name (a path or a name) without its directory and .bam or .cram,
+ * made safe for a file name, into out (size bytes): what names a sample
+ * without an SM, and a single file's outputs. */
+void sample_file_stem(const char *file_name, char *out, size_t size);
+
 /* Names already given, so that the next one can be made unique. */
 typedef struct sample_names sample_names_t;
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <htslib/hts.h>
 
 #include "rc.h"
 
@@ -31,14 +32,8 @@ int stage_begin(stage_t *s, const char *dir)
 
 int stage_file(stage_t *s, const char *name, char *path, size_t size)
 {
-    if (s->n == s->m) {
-        int m = s->m ? 2 * s->m : 16;
-        char **names = realloc(s->names, m * sizeof *names);
-        if (!names)
-            return rc_fail(RC_EINTERNAL, "out of memory");
-        s->names = names, s->m = m;
-    }
-    if (!(s->names[s->n] = strdup(name)))
+    if (hts_resize(char *, s->n + 1, &s->m, &s->names, 0) < 0 ||
+        !(s->names[s->n] = strdup(name)))
         return rc_fail(RC_EINTERNAL, "out of memory");
     s->n++;
     snprintf(path, size, "%s/%s", s->tmp, name);
