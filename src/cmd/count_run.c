@@ -200,7 +200,7 @@ static int publish_one(const count_args_t *a, const regions_t *r, const tally_t 
         fdio_abort(&tsv_file);
         fdio_abort(&text_file);
         if (tsv_committed)
-            unlink(a->tsv);
+            fdio_remove(a->tsv);
     }
     free(text.buf.s);
     free(tsv.buf.s);
@@ -250,9 +250,9 @@ static int finish(run_t *run)
                      run->cohort.n == 1 ? "" : "s", MULTIQC_TABLE_NAME, run->outdir);
     }
     if (rc != 0 && matrix_done)
-        unlink(a->matrix);
+        fdio_remove(a->matrix);
     if (rc != 0 && report_done)
-        unlink(a->report);
+        fdio_remove(a->report);
     return rc;
 }
 

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,18 +44,67 @@ int fdio_pwrite_all(int fd, const void *data, size_t len, int64_t off)
     return 0;
 }
 
+/* The descriptor path names when it is one of this process's own
+ * (/dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N), else -1. */
+static int own_descriptor(const char *path)
+{
+    static const char *const dirs[] = {"/dev/fd/", "/proc/self/fd/"};
+    if (strcmp(path, "/dev/stdout") == 0)
+        return 1;
+    if (strcmp(path, "/dev/stderr") == 0)
+        return 2;
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        size_t n = strlen(dirs[i]);
+        char *end;
+        if (strncmp(path, dirs[i], n) == 0 && isdigit((unsigned char)path[n])) {
+            long fd = strtol(path + n, &end, 10);
+            if (*end == '\0' && fd <= INT_MAX)
+                return (int)fd;
+        }
+    }
+    return -1;
+}
+
+/* Where the temporary file of f goes, and what commit does with it. */
+static int plan_target(fdio_file_t *f)
+{
+    struct stat st, lst;
+    const char *path = f->path;
+    int exists = stat(path, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode))
+        return rc_fail(RC_EINPUT, "cannot write %s: it is a directory", path);
+    f->own_fd = own_descriptor(path);
+    if (f->own_fd >= 0 && fcntl(f->own_fd, F_GETFD) < 0)
+        return rc_fail(RC_EINPUT, "cannot write %s: descriptor %d is not open", path, f->own_fd);
+    if (f->own_fd >= 0 || (exists && !S_ISREG(st.st_mode))) {
+        const char *dir = getenv("TMPDIR");
+        snprintf(f->tmp, sizeof f->tmp, "%s/regcount-out.XXXXXX", dir && *dir ? dir : "/tmp");
+        return 0;
+    }
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && realpath(path, f->target))
+        path = f->target;
+    else if (strlen(path) >= sizeof f->target)
+        return rc_fail(RC_EINPUT, "cannot write %s: the path is too long", path);
+    else
+        strcpy(f->target, path);
+    snprintf(f->tmp, sizeof f->tmp, "%s.tmp.XXXXXX", path);
+    return 0;
+}
+
 int fdio_begin(fdio_file_t *f, const char *path)
 {
-    size_t n = strlen(path);
-    *f = (fdio_file_t){.path = path, .fd = -1};
-    if (!(f->tmp = malloc(n + 16)))
-        return rc_fail(RC_EINTERNAL, "out of memory");
-    snprintf(f->tmp, n + 16, "%s.tmp.XXXXXX", path);
-    if ((f->fd = mkstemp(f->tmp)) < 0) {
-        int rc = rc_fail_errno(RC_EINTERNAL, "cannot create a temporary file next to %s", path);
-        free(f->tmp);
-        f->tmp = NULL;
+    *f = (fdio_file_t){.path = path, .fd = -1, .own_fd = -1};
+    int rc = plan_target(f);
+    if (rc != 0)
         return rc;
+    if ((f->fd = mkstemp(f->tmp)) < 0) {
+        f->tmp[0] = '\0';
+        return rc_fail_errno(RC_EINTERNAL, "cannot create a temporary file for %s", path);
+    }
+    if (!f->target[0]) { /* written through: the file needs no name */
+        unlink(f->tmp);
+        f->tmp[0] = '\0';
+        return 0;
     }
     mode_t mask = umask(0);
     umask(mask);
@@ -82,20 +132,38 @@ int fdio_write_at(fdio_file_t *f, const char *data, size_t len, int64_t off)
     return 0;
 }
 
+/* The temporary file's whole text into the device, pipe or descriptor
+ * that f->path names. */
+static int write_through(fdio_file_t *f)
+{
+    char buf[65536];
+    ssize_t n;
+    int out = f->own_fd >= 0 ? f->own_fd : open(f->path, O_WRONLY | O_CLOEXEC);
+    if (out < 0 || lseek(f->fd, 0, SEEK_SET) != 0)
+        n = -1;
+    else
+        while ((n = read(f->fd, buf, sizeof buf)) > 0 && fdio_write_all(out, buf, n) == 0)
+            ;
+    if (out >= 0 && out != f->own_fd && close(out) != 0)
+        n = -1;
+    return n == 0 ? 0 : rc_fail_errno(RC_EINTERNAL, "cannot write %s", f->path);
+}
+
 int fdio_commit(fdio_file_t *f)
 {
     int rc = 0;
-    if (fsync(f->fd) != 0)
+    if (!f->target[0])
+        rc = write_through(f);
+    else if (fsync(f->fd) != 0)
         rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", f->path);
     if (close(f->fd) != 0 && rc == 0)
         rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", f->path);
     f->fd = -1;
-    if (rc == 0 && rename(f->tmp, f->path) != 0)
+    if (rc == 0 && f->tmp[0] && rename(f->tmp, f->target) != 0)
         rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", f->path);
-    if (rc != 0)
+    if (rc != 0 && f->tmp[0])
         unlink(f->tmp);
-    free(f->tmp);
-    f->tmp = NULL;
+    f->tmp[0] = '\0';
     return rc;
 }
 
@@ -103,10 +171,18 @@ void fdio_abort(fdio_file_t *f)
 {
     if (f->fd >= 0)
         close(f->fd);
-    if (f->tmp)
+    if (f->tmp[0])
         unlink(f->tmp);
-    free(f->tmp);
-    *f = (fdio_file_t){.fd = -1};
+    f->fd = -1;
+    f->tmp[0] = '\0';
+}
+
+void fdio_remove(const char *path)
+{
+    char target[4096];
+    struct stat st;
+    if (own_descriptor(path) < 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        unlink(realpath(path, target) ? target : path);
 }
 
 int fdio_save(const char *path, const void *data, size_t len)

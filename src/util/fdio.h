@@ -14,13 +14,21 @@ int fdio_pwrite_all(int fd, const void *data, size_t len, int64_t off);
 /* A file written atomically, piece by piece: a temporary file in the same
  * directory, flushed to disk and renamed over path on commit, so that path
  * either holds all of it or is as it was. The file gets mode 0666 less the
- * umask. Each returns 0, or an error kind (rc.h) with a message naming path;
- * after a failure, or without a commit, fdio_abort removes the temporary
- * file. */
+ * umask; a symbolic link to a file stays, and the file it leads to is
+ * replaced. Some paths cannot be replaced, and renaming over them would put
+ * a plain file in their place: a device or a pipe (/dev/null, a FIFO), and
+ * the process's own descriptors (/dev/stdout, /dev/stderr, /dev/fd/N, which
+ * the shell may have opened for appending). For those the temporary file
+ * goes in $TMPDIR and commit writes it through, so that nothing reaches
+ * them before the whole is there. Each returns 0, or an error kind (rc.h)
+ * with a message naming path; after a failure, or without a commit,
+ * fdio_abort removes the temporary file. */
 typedef struct {
-    const char *path;
-    char *tmp;
+    const char *path;    /* as the caller named it */
+    char target[4096];   /* the file commit replaces; empty: written through */
+    char tmp[4096 + 16]; /* the temporary file, while it has a name */
     int fd;
+    int own_fd; /* written through to this descriptor of ours, or -1 */
 } fdio_file_t;
 
 int fdio_begin(fdio_file_t *f, const char *path);
@@ -29,6 +37,10 @@ int fdio_write_at(fdio_file_t *f, const char *data, size_t len, int64_t off);
 int fdio_append(void *file, const char *data, size_t len); /* file: an fdio_file_t */
 int fdio_commit(fdio_file_t *f);
 void fdio_abort(fdio_file_t *f);
+/* Take back a file committed to path: remove the regular file there (or
+ * where its symbolic link leads). What was written through to a device or a
+ * pipe cannot be taken back, and the device is left alone. */
+void fdio_remove(const char *path);
 
 /* The whole of len bytes to path, atomically as above. */
 int fdio_save(const char *path, const void *data, size_t len);
