@@ -38,10 +38,17 @@ echo "before" > "$OUT/appended.txt"
 assert_same_file "-o /dev/stdout >> FILE: appended after what was there" \
     "$OUT/appended.expected" "$OUT/appended.txt"
 
+# "-" is standard output, as in samtools, for every output.
+(cd "$OUT" && "$REGCOUNT" count --quiet -o - "$small" > "$OUT/dash.txt")
+assert_same_file "-o -: standard output, what samtools counts" "$exp" "$OUT/dash.txt"
+assert_absent "-o -: no file named -" "$OUT/-"
+
 # --tsv to a descriptor the shell opened equals --tsv to a file.
 "$REGCOUNT" count --quiet -o "$OUT/c.txt" --tsv "$OUT/t.tsv" "$small"
 "$REGCOUNT" count --quiet -o /dev/null --tsv /dev/fd/3 "$small" 3> "$OUT/fd3.tsv"
 assert_same_file "--tsv /dev/fd/3: the same table as to a file" "$OUT/t.tsv" "$OUT/fd3.tsv"
+(cd "$OUT" && "$REGCOUNT" count --quiet -o /dev/null --tsv - "$small" > "$OUT/dash.tsv")
+assert_same_file "--tsv -: the same table on standard output" "$OUT/t.tsv" "$OUT/dash.tsv"
 "$REGCOUNT" count --quiet -o /dev/fd/9 "$small" 2> "$OUT/err.txt"
 assert_eq "-o /dev/fd/9, not open: exit status" 3 $?
 assert_match "-o /dev/fd/9, not open: message" "cannot write /dev/fd/9: descriptor 9 is not open" \

@@ -45,11 +45,11 @@ int fdio_pwrite_all(int fd, const void *data, size_t len, int64_t off)
 }
 
 /* The descriptor path names when it is one of this process's own
- * (/dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N), else -1. */
+ * ("-" and /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N), else -1. */
 static int own_descriptor(const char *path)
 {
     static const char *const dirs[] = {"/dev/fd/", "/proc/self/fd/"};
-    if (strcmp(path, "/dev/stdout") == 0)
+    if (strcmp(path, "-") == 0 || strcmp(path, "/dev/stdout") == 0)
         return 1;
     if (strcmp(path, "/dev/stderr") == 0)
         return 2;
