@@ -164,46 +164,27 @@ static int count_one(run_t *run, const char *path, const char *index, int *its_f
 
 /* ---- the outputs ------------------------------------------------------------- */
 
-/* One output (the count file, or the table) of the one file: to path,
- * written as it is formatted into a temporary file that *f commits later;
- * without a path, formatted whole into out->buf, for standard output. */
-static int format_one(const char *path, int table, const regions_t *r, const uint64_t *counts,
-                      int threads, fdio_file_t *f, countfile_out_t *out)
-{
-    int rc = 0;
-    *out = (countfile_out_t){.threads = threads};
-    if (path && (rc = fdio_begin(f, path)) == 0)
-        *out = (countfile_out_t){.file = f, .threads = threads};
-    if (rc == 0)
-        rc = table ? countfile_format_tsv(r, counts, out) : countfile_format(r, counts, out, NULL);
-    return rc;
-}
-
 /* The count file (and the table) of the one file. Both are written in full
  * before either takes its name, and the table goes again when the count
- * file cannot be written: nothing partial is left. */
+ * file cannot be written: nothing partial is left. Without -o the count
+ * file goes to standard output ("-"), also only once it is whole. */
 static int publish_one(const count_args_t *a, const regions_t *r, const tally_t *total)
 {
-    fdio_file_t text_file = {.fd = -1}, tsv_file = {.fd = -1};
-    countfile_out_t text, tsv = {0};
-    int rc = a->tsv ? format_one(a->tsv, 1, r, total->counts, a->workers, &tsv_file, &tsv) : 0;
+    fdio_file_t text = {.fd = -1}, tsv = {.fd = -1};
+    int rc = a->tsv ? countfile_begin(&tsv, a->tsv, 1, r, total->counts, a->workers) : 0;
     int tsv_committed = 0;
     if (rc == 0)
-        rc = format_one(a->output, 0, r, total->counts, a->workers, &text_file, &text);
-    if (rc == 0 && a->tsv && (rc = fdio_commit(&tsv_file)) == 0)
+        rc = countfile_begin(&text, a->output ? a->output : "-", 0, r, total->counts, a->workers);
+    if (rc == 0 && a->tsv && (rc = fdio_commit(&tsv)) == 0)
         tsv_committed = 1;
-    if (rc == 0 && a->output)
-        rc = fdio_commit(&text_file);
-    else if (rc == 0 && (fwrite(text.buf.s, 1, text.buf.l, stdout) != text.buf.l || fflush(stdout)))
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write the count file to standard output");
+    if (rc == 0)
+        rc = fdio_commit(&text);
     if (rc != 0) {
-        fdio_abort(&tsv_file);
-        fdio_abort(&text_file);
+        fdio_abort(&tsv);
+        fdio_abort(&text);
         if (tsv_committed)
             fdio_remove(a->tsv);
     }
-    free(text.buf.s);
-    free(tsv.buf.s);
     return rc;
 }
 

@@ -283,18 +283,26 @@ int countfile_format_tsv(const regions_t *r, const uint64_t *counts, countfile_o
     return rc == 0 ? flush(out, 1) : rc;
 }
 
+int countfile_begin(fdio_file_t *f, const char *path, int table, const regions_t *r,
+                    const uint64_t *counts, int threads)
+{
+    countfile_out_t out = {.file = f, .threads = threads};
+    int rc = fdio_begin(f, path);
+    if (rc == 0)
+        rc = table ? countfile_format_tsv(r, counts, &out)
+                   : countfile_format(r, counts, &out, NULL);
+    free(out.buf.s);
+    return rc;
+}
+
 int countfile_save(const char *path, int table, const regions_t *r, const uint64_t *counts,
                    int threads)
 {
     fdio_file_t f = {.fd = -1};
-    countfile_out_t out = {.file = &f, .threads = threads};
-    int rc = fdio_begin(&f, path);
-    if (rc == 0)
-        rc = table ? countfile_format_tsv(r, counts, &out) : countfile_format(r, counts, &out, NULL);
+    int rc = countfile_begin(&f, path, table, r, counts, threads);
     if (rc == 0)
         rc = fdio_commit(&f);
     fdio_abort(&f);
-    free(out.buf.s);
     return rc;
 }
 

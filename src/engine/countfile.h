@@ -49,9 +49,13 @@ int countfile_format(const regions_t *r, const uint64_t *counts, countfile_out_t
 /* The table for r, counts per region as the tally keeps them. */
 int countfile_format_tsv(const regions_t *r, const uint64_t *counts, countfile_out_t *out);
 
-/* The count file (table 0) or the table (1) of r written to path as it is
- * formatted by threads threads, atomically (fdio.h): path holds all of it
- * or is as it was. */
+/* The count file (table 0) or the table (1) of r, formatted by threads
+ * threads into f, which is begun here for path (fdio.h) and left for the
+ * caller to commit (or abort, also after a failure). */
+int countfile_begin(fdio_file_t *f, const char *path, int table, const regions_t *r,
+                    const uint64_t *counts, int threads);
+
+/* countfile_begin, committed: path holds all of it or is as it was. */
 int countfile_save(const char *path, int table, const regions_t *r, const uint64_t *counts,
                    int threads);
 

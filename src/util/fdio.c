@@ -65,29 +65,47 @@ static int own_descriptor(const char *path)
     return -1;
 }
 
+/* path as messages name it. */
+static const char *shown(const char *path)
+{
+    return strcmp(path, "-") == 0 ? "standard output" : path;
+}
+
+/* The regular file that committing to path replaces, into out: path
+ * itself, or where its symbolic link leads. -1 when path names something
+ * that is not to be replaced: a device, a pipe, a directory or one of our
+ * own descriptors. */
+static int replaced_file(const char *path, char out[PATH_MAX])
+{
+    struct stat st, lst;
+    if (own_descriptor(path) >= 0 || (stat(path, &st) == 0 && !S_ISREG(st.st_mode)))
+        return -1;
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && realpath(path, out))
+        return 0;
+    snprintf(out, PATH_MAX, "%s", path);
+    return 0;
+}
+
 /* Where the temporary file of f goes, and what commit does with it. */
 static int plan_target(fdio_file_t *f)
 {
-    struct stat st, lst;
+    struct stat st;
     const char *path = f->path;
-    int exists = stat(path, &st) == 0;
-    if (exists && S_ISDIR(st.st_mode))
-        return rc_fail(RC_EINPUT, "cannot write %s: it is a directory", path);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return rc_fail(RC_EINPUT, "cannot write %s: it is a directory", shown(path));
+    if (strlen(path) >= sizeof f->target)
+        return rc_fail(RC_EINPUT, "cannot write %s: the path is too long", shown(path));
     f->own_fd = own_descriptor(path);
     if (f->own_fd >= 0 && fcntl(f->own_fd, F_GETFD) < 0)
-        return rc_fail(RC_EINPUT, "cannot write %s: descriptor %d is not open", path, f->own_fd);
-    if (f->own_fd >= 0 || (exists && !S_ISREG(st.st_mode))) {
+        return rc_fail(RC_EINPUT, "cannot write %s: descriptor %d is not open", shown(path),
+                       f->own_fd);
+    if (replaced_file(path, f->target) == 0) {
+        snprintf(f->tmp, sizeof f->tmp, "%s.tmp.XXXXXX", f->target);
+    } else { /* written through */
         const char *dir = getenv("TMPDIR");
+        f->target[0] = '\0';
         snprintf(f->tmp, sizeof f->tmp, "%s/regcount-out.XXXXXX", dir && *dir ? dir : "/tmp");
-        return 0;
     }
-    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && realpath(path, f->target))
-        path = f->target;
-    else if (strlen(path) >= sizeof f->target)
-        return rc_fail(RC_EINPUT, "cannot write %s: the path is too long", path);
-    else
-        strcpy(f->target, path);
-    snprintf(f->tmp, sizeof f->tmp, "%s.tmp.XXXXXX", path);
     return 0;
 }
 
@@ -99,7 +117,7 @@ int fdio_begin(fdio_file_t *f, const char *path)
         return rc;
     if ((f->fd = mkstemp(f->tmp)) < 0) {
         f->tmp[0] = '\0';
-        return rc_fail_errno(RC_EINTERNAL, "cannot create a temporary file for %s", path);
+        return rc_fail_errno(RC_EINTERNAL, "cannot create a temporary file for %s", shown(path));
     }
     if (!f->target[0]) { /* written through: the file needs no name */
         unlink(f->tmp);
@@ -109,7 +127,7 @@ int fdio_begin(fdio_file_t *f, const char *path)
     mode_t mask = umask(0);
     umask(mask);
     if (fchmod(f->fd, 0666 & ~mask) != 0)
-        return rc_fail_errno(RC_EINTERNAL, "cannot write %s", path);
+        return rc_fail_errno(RC_EINTERNAL, "cannot write %s", shown(path));
     return 0;
 }
 
@@ -117,14 +135,14 @@ int fdio_append(void *file, const char *data, size_t len)
 {
     fdio_file_t *f = file;
     if (fdio_write_all(f->fd, data, len) != 0)
-        return rc_fail_errno(RC_EINTERNAL, "cannot write %s", f->path);
+        return rc_fail_errno(RC_EINTERNAL, "cannot write %s", shown(f->path));
     return 0;
 }
 
 int fdio_write_at(fdio_file_t *f, const char *data, size_t len, int64_t off)
 {
     if (fdio_pwrite_all(f->fd, data, len, off) != 0)
-        return rc_fail_errno(RC_EINTERNAL, "cannot write %s", f->path);
+        return rc_fail_errno(RC_EINTERNAL, "cannot write %s", shown(f->path));
     /* Start writing these pages to disk now, so that the commit's fsync
      * has little left to wait for (a count file of bins is 100 MB). A hint:
      * the fsync still makes sure. */
@@ -146,7 +164,7 @@ static int write_through(fdio_file_t *f)
             ;
     if (out >= 0 && out != f->own_fd && close(out) != 0)
         n = -1;
-    return n == 0 ? 0 : rc_fail_errno(RC_EINTERNAL, "cannot write %s", f->path);
+    return n == 0 ? 0 : rc_fail_errno(RC_EINTERNAL, "cannot write %s", shown(f->path));
 }
 
 int fdio_commit(fdio_file_t *f)
@@ -155,12 +173,12 @@ int fdio_commit(fdio_file_t *f)
     if (!f->target[0])
         rc = write_through(f);
     else if (fsync(f->fd) != 0)
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", f->path);
+        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", shown(f->path));
     if (close(f->fd) != 0 && rc == 0)
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", f->path);
+        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", shown(f->path));
     f->fd = -1;
     if (rc == 0 && f->tmp[0] && rename(f->tmp, f->target) != 0)
-        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", f->path);
+        rc = rc_fail_errno(RC_EINTERNAL, "cannot write %s", shown(f->path));
     if (rc != 0 && f->tmp[0])
         unlink(f->tmp);
     f->tmp[0] = '\0';
@@ -179,10 +197,9 @@ void fdio_abort(fdio_file_t *f)
 
 void fdio_remove(const char *path)
 {
-    char target[4096];
-    struct stat st;
-    if (own_descriptor(path) < 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-        unlink(realpath(path, target) ? target : path);
+    char file[PATH_MAX];
+    if (replaced_file(path, file) == 0)
+        unlink(file);
 }
 
 int fdio_save(const char *path, const void *data, size_t len)

@@ -3,6 +3,7 @@
 #ifndef RC_FDIO_H
 #define RC_FDIO_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,8 +27,8 @@ int fdio_pwrite_all(int fd, const void *data, size_t len, int64_t off);
  * fdio_abort removes the temporary file. */
 typedef struct {
     const char *path;    /* as the caller named it */
-    char target[4096];   /* the file commit replaces; empty: written through */
-    char tmp[4096 + 16]; /* the temporary file, while it has a name */
+    char target[PATH_MAX];   /* the file commit replaces; empty: written through */
+    char tmp[PATH_MAX + 24]; /* the temporary file, while it has a name */
     int fd;
     int own_fd; /* written through to this descriptor of ours, or -1 */
 } fdio_file_t;
