@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,13 +100,10 @@ static int plan_target(fdio_file_t *f)
     if (f->own_fd >= 0 && fcntl(f->own_fd, F_GETFD) < 0)
         return rc_fail(RC_EINPUT, "cannot write %s: descriptor %d is not open", shown(path),
                        f->own_fd);
-    if (replaced_file(path, f->target) == 0) {
+    if (replaced_file(path, f->target) == 0)
         snprintf(f->tmp, sizeof f->tmp, "%s.tmp.XXXXXX", f->target);
-    } else { /* written through */
-        const char *dir = getenv("TMPDIR");
-        f->target[0] = '\0';
-        snprintf(f->tmp, sizeof f->tmp, "%s/regcount-out.XXXXXX", dir && *dir ? dir : "/tmp");
-    }
+    else
+        f->target[0] = '\0'; /* written through */
     return 0;
 }
 
@@ -115,14 +113,16 @@ int fdio_begin(fdio_file_t *f, const char *path)
     int rc = plan_target(f);
     if (rc != 0)
         return rc;
+    if (!f->target[0]) {
+        /* Written through: held in memory until commit, in a file that needs
+         * no name nor any writable directory (a bare chroot has no /tmp). */
+        if ((f->fd = memfd_create("regcount-out", MFD_CLOEXEC)) < 0)
+            return rc_fail_errno(RC_EINTERNAL, "cannot hold the text for %s", shown(path));
+        return 0;
+    }
     if ((f->fd = mkstemp(f->tmp)) < 0) {
         f->tmp[0] = '\0';
         return rc_fail_errno(RC_EINTERNAL, "cannot create a temporary file for %s", shown(path));
-    }
-    if (!f->target[0]) { /* written through: the file needs no name */
-        unlink(f->tmp);
-        f->tmp[0] = '\0';
-        return 0;
     }
     mode_t mask = umask(0);
     umask(mask);

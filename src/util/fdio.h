@@ -20,9 +20,9 @@ int fdio_pwrite_all(int fd, const void *data, size_t len, int64_t off);
  * a plain file in their place: a device or a pipe (/dev/null, a FIFO), and
  * the process's own descriptors ("-", which is standard output as in
  * samtools, /dev/stdout, /dev/stderr, /dev/fd/N, which the shell may have
- * opened for appending). For those the temporary file
- * goes in $TMPDIR and commit writes it through, so that nothing reaches
- * them before the whole is there. Each returns 0, or an error kind (rc.h)
+ * opened for appending). For those the text is held in memory (a memfd)
+ * and commit writes it through, so that nothing reaches them before the
+ * whole is there. Each returns 0, or an error kind (rc.h)
  * with a message naming path; after a failure, or without a commit,
  * fdio_abort removes the temporary file. */
 typedef struct {
